@@ -1,0 +1,117 @@
+"""User code for the tests: state variables, user functions and status functions.
+
+Found by autodiscovery (``callbacks`` modules of installed apps) in the test process and in the
+worker processes alike. Status functions record what they receive in state variables, so the
+tests observe real deliveries through the database.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from longcallbacks import State, StateVariables, invoke_callback
+
+
+class SuiteVariables(StateVariables):
+    events: list = []  # type: ignore[type-arg]
+    items: list = []  # type: ignore[type-arg]
+    errors: list = []  # type: ignore[type-arg]
+    counter: int = 0
+    message: str = "initial"
+
+
+def record_exception(state: State, function_name: str, exception: BaseException) -> None:
+    state.errors = [*state.errors, [function_name, type(exception).__name__, str(exception)]]
+
+
+# User functions (run on workers).
+
+
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+def do_nothing() -> None:
+    return None
+
+
+def fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def sleep_then_return(seconds: float, value: Any) -> Any:
+    time.sleep(seconds)
+    return value
+
+
+def return_not_json() -> Any:
+    return {"when": object()}
+
+
+def worker_pid() -> int:
+    return os.getpid()
+
+
+def append_through_callback(state_id: str, value: int) -> int:
+    invoke_callback(state_id, append_item, [value])
+    return os.getpid()
+
+
+def post_messages(state_id: str, messages: list[str], pause: float) -> str:
+    for text in messages:
+        invoke_callback(state_id, set_message, [text])
+        time.sleep(pause)
+    return "done"
+
+
+# Callbacks and status functions (run with the state).
+
+
+def append_item(state: State, value: Any) -> None:
+    state.items = [*state.items, value]
+
+
+def set_message(state: State, text: str) -> str:
+    state.message = text
+    state.events = [*state.events, ["message", text]]
+    return f"set {text}"
+
+
+def increment(state: State) -> int:
+    state.counter = state.counter + 1
+    return int(state.counter)
+
+
+def raise_in_callback(state: State) -> None:
+    state.message = "changed before the error"
+    raise RuntimeError("callback broke")
+
+
+def record_status(state: State, status: Any, result: Any) -> None:
+    state.events = [*state.events, ["status", status, result]]
+
+
+def record_status_only(state: State, status: Any) -> None:
+    state.events = [*state.events, ["status-only", status]]
+
+
+def record_status_with_args(state: State, status: Any, tag: str, extra: Any, result: Any) -> None:
+    state.events = [*state.events, ["status-args", status, tag, extra, result]]
+
+
+def record_status_varargs(state: State, *values: Any) -> None:
+    state.events = [*state.events, ["varargs", *values]]
+
+
+def record_status_timed(state: State, status: Any, result: Any) -> None:
+    """Record when each periodic status arrives, and take 200 ms, to show the period does not drift."""
+    state.events = [*state.events, ["timed", status, time.time()]]
+    if not isinstance(status, bool):
+        time.sleep(0.2)
+
+
+def failing_status(state: State, status: Any, result: Any) -> None:
+    state.events = [*state.events, ["failing-status", status]]
+    raise RuntimeError(f"status function broke on {status!r}")
