@@ -101,6 +101,14 @@ class LongCallback(models.Model):
     progress_updated_at = models.DateTimeField(null=True, blank=True)
     # The last periodic count delivered to the status function, so a count is never repeated.
     last_periodic_count = models.IntegerField(null=True, blank=True)
+    # Written every few seconds by the worker running the function; a stale heartbeat on a
+    # running record means its worker died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When the user was told that the run is still waiting for a worker.
+    waiting_notified_at = models.DateTimeField(null=True, blank=True)
+    # An outcome reported after the record was already final (a worker declared lost that
+    # finished later); kept for the admin, never delivered to the status function.
+    late_outcome = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("long callback")
