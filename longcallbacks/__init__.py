@@ -28,6 +28,7 @@ _EXPORTS = {
     "StateNotFound": "exceptions",
     "ResultNotJSON": "exceptions",
     "PublishFailed": "exceptions",
+    "action": "actions",
 }
 
 __all__ = [
@@ -47,16 +48,21 @@ __all__ = [
     "StateNotFound",
     "ResultNotJSON",
     "PublishFailed",
+    "action",
 ]
 
 if TYPE_CHECKING:
+    from .actions import action
     from .exceptions import (
         LongCallbackError,
         PublishFailed,
+        QueueExpired,
         RejectedFunction,
         ResultNotJSON,
         StateNotFound,
+        TaskTimeLimit,
         TooManyLongCallbacks,
+        WorkerLost,
     )
     from .execution import broadcast_callback, invoke_callback
     from .invoke import LongCallbackHandle, invoke_long_callback

@@ -16,6 +16,10 @@ class LongCallbacksConfig(AppConfig):
 
         checks.register()
         signals.connect()
+        if lc_settings.SCHEDULE_CHECKER:
+            from .checker import schedule_checker
+
+            schedule_checker()
         # Import every app's callbacks module so its state variables and actions are declared
         # in web and worker processes alike.
         autodiscover_modules(lc_settings.AUTODISCOVER_MODULE)

@@ -68,7 +68,24 @@ def check_serializer(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
     return []
 
 
+def check_checker_scheduled(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    from .checker import CHECK_TASK_NAME, is_checker_scheduled
+
+    if is_checker_scheduled():
+        return []
+    return [
+        checks.Warning(
+            "The long callback checker is not in the Celery beat schedule, so runs whose worker died "
+            "stay 'running' and queued runs never expire.",
+            hint=f"Keep LONGCALLBACKS['SCHEDULE_CHECKER'] on, or add a beat_schedule entry for "
+            f"{CHECK_TASK_NAME!r}, and run one celery beat process.",
+            id="longcallbacks.W003",
+        )
+    ]
+
+
 def register() -> None:
     checks.register(check_settings, "longcallbacks")
     checks.register(check_sqlite_locking, "longcallbacks", checks.Tags.database)
     checks.register(check_serializer, "longcallbacks")
+    checks.register(check_checker_scheduled, "longcallbacks")

@@ -32,6 +32,26 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFICATION_RETENTION": 24 * 60 * 60,
     # Default toast duration in milliseconds, as in Taipy.
     "NOTIFICATION_DURATION": 3000,
+    # Seconds between heartbeats that a worker writes for each running long callback.
+    "HEARTBEAT_INTERVAL": 5,
+    # Seconds without a heartbeat after which a running long callback is declared lost.
+    "LOST_AFTER": 30,
+    # Seconds between runs of the checker task that Celery beat schedules.
+    "CHECK_INTERVAL": 2,
+    # Seconds a long callback may stay queued before the user is told it waits for a worker.
+    "WAITING_NOTICE_AFTER": 30,
+    # Seconds a long callback may stay queued before it fails as expired.
+    "QUEUE_EXPIRY": 60 * 60,
+    # Hard time limit in seconds for a user function (Celery's time_limit); None for none.
+    "TIME_LIMIT": None,
+    # Days after which finished records and delivered or expired notifications are deleted.
+    "RECORD_RETENTION_DAYS": 30,
+    # Days without a change after which a state with no running work is deleted.
+    "STATE_RETENTION_DAYS": 90,
+    # Rows deleted per statement when pruning, so memory and lock time stay bounded.
+    "PRUNE_BATCH_SIZE": 1000,
+    # Add the checker to the Celery app's beat_schedule at startup.
+    "SCHEDULE_CHECKER": True,
 }
 
 

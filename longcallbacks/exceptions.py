@@ -25,3 +25,15 @@ class ResultNotJSON(LongCallbackError, TypeError):
 
 class PublishFailed(LongCallbackError):
     """The task message could not be sent to the Celery broker."""
+
+
+class WorkerLost(LongCallbackError):
+    """The worker running a long callback stopped (killed or crashed) before the function ended."""
+
+
+class QueueExpired(LongCallbackError):
+    """No worker started a long callback within ``QUEUE_EXPIRY`` seconds."""
+
+
+class TaskTimeLimit(LongCallbackError):
+    """The user function ran past Celery's hard time limit and its process was killed."""

@@ -148,6 +148,10 @@ def publish_task(record_id: uuid.UUID, message: list[Any]) -> None:
     }
     if lc_settings.QUEUE:
         options["queue"] = lc_settings.QUEUE
+    if lc_settings.QUEUE_EXPIRY:
+        options["expires"] = lc_settings.QUEUE_EXPIRY
+    if lc_settings.TIME_LIMIT:
+        options["time_limit"] = lc_settings.TIME_LIMIT
     try:
         run_long_callback.apply_async(args=message, **options)
     except Exception as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from . import layer
 from .exceptions import RejectedFunction
@@ -56,15 +57,16 @@ def _state_for(state_id: str) -> State:
 def mark_running(record_id: str | uuid.UUID, worker: str) -> bool:
     """Move a queued record to running; return False if it was not queued."""
     with transaction.atomic():
+        now = timezone.now()
         updated = LongCallback.objects.filter(pk=record_id, status=Status.QUEUED).update(
-            status=Status.RUNNING, started_at=timezone.now(), worker=worker
+            status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker
         )
         if updated:
             publish_record(LongCallback.objects.get(pk=record_id))
     if updated:
         logger.info("Long callback %s started on worker %s.", record_id, worker)
     else:
-        logger.warning("Long callback %s reached worker %s but was not queued; it runs anyway.", record_id, worker)
+        logger.warning("Long callback %s reached worker %s but was not queued.", record_id, worker)
     return bool(updated)
 
 
@@ -95,9 +97,7 @@ def finalize(
     with state._locked():
         record = LongCallback.objects.select_for_update().get(pk=record_id)
         if record.is_final:
-            logger.warning(
-                "Long callback %s is already %s; ignoring the late outcome %s.", record_id, record.status, status
-            )
+            _keep_late_outcome(record, status, result, exception)
             return False
 
         record.status = status
@@ -114,12 +114,43 @@ def finalize(
 
         if record.status_function:
             _call_status_function(state, record, [succeeded, *record.status_args, record.result])
+        if status == Status.LOST:
+            _notify_interrupted(state, record)
 
     logger.info("Long callback %s on state %s ended %s.", record_id, state_id, status)
     if status in (Status.FAILED, Status.LOST):
         error = exception or RuntimeError(f"Long callback {record_id} ended {status}.")
         handle_exception(state, function_name(record.function), error)
     return True
+
+
+def _keep_late_outcome(record: LongCallback, status: str, result: Any, exception: BaseException | None) -> None:
+    """Store an outcome that arrived after the final one, for the admin; it is never delivered."""
+    logger.warning(
+        "Long callback %s is already %s; keeping the late outcome %s for the record only.",
+        record.id,
+        record.status,
+        status,
+    )
+    late: dict[str, Any] = {"status": status, "reported_at": timezone.now().isoformat()}
+    if status == Status.SUCCEEDED:
+        late["result"] = result
+    if exception is not None:
+        late["error_type"] = type(exception).__qualname__
+        late["error_message"] = str(exception)[:2000]
+    record.late_outcome = late
+    record.save(update_fields=["late_outcome"])
+
+
+def _notify_interrupted(state: State, record: LongCallback) -> None:
+    from .notifications import notify
+
+    notify(
+        state,
+        "error",
+        gettext("A task was interrupted because its worker stopped. Start it again."),
+        notification_id=f"lost-{record.id}",
+    )
 
 
 def deliver_periodic(record_id: str | uuid.UUID, count: int) -> bool:

@@ -12,6 +12,8 @@ from billiard.exceptions import WorkerLostError
 from celery import signals
 from celery.exceptions import TimeLimitExceeded
 
+from .conf import lc_settings
+from .exceptions import QueueExpired, TaskTimeLimit
 from .lifecycle import finalize, mark_running
 from .logs import get_logger
 from .models import LongCallback
@@ -58,7 +60,8 @@ def on_task_failure(
     if isinstance(exception, WorkerLostError):
         status = Status.LOST
     elif isinstance(exception, TimeLimitExceeded):
-        exception = TimeLimitExceeded(f"time limit: {exception}")
+        seconds = exception.args[0] if exception.args else "?"
+        exception = TaskTimeLimit(f"time limit: the function ran past its hard time limit of {seconds} s.")
     try:
         finalize(task_id, status, exception=exception, traceback_text=str(einfo) if einfo else "")
     except Exception:
@@ -71,8 +74,13 @@ def on_task_revoked(sender: Any = None, request: Any = None, terminated: bool = 
     task_id = getattr(request, "id", None)
     if task_id is None:
         return
+    expired = bool(kwargs.get("expired"))
     try:
-        finalize(task_id, Status.CANCELLED)
+        if expired:
+            error = QueueExpired(f"No worker started this task within {lc_settings.QUEUE_EXPIRY} s.")
+            finalize(task_id, Status.FAILED, exception=error)
+        else:
+            finalize(task_id, Status.CANCELLED)
     except Exception:
         logger.exception("Could not finish long callback %s after revoke.", task_id)
 

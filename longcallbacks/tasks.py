@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
 
 from celery import shared_task
-from django.db import connections
+from celery.exceptions import Ignore
+from django.db import DatabaseError, connections
+from django.utils import timezone
 
 from .exceptions import RejectedFunction, ResultNotJSON
 from .functions import resolve_function
+from .conf import lc_settings
 from .lifecycle import deliver_periodic
-from .logs import get_logger
+from .logs import get_logger, repeat_limiter
 from .models import LongCallback
 from .serialization import find_non_json
 
@@ -66,6 +70,44 @@ class PeriodicStatus(threading.Thread):
             self.join()
 
 
+class Heartbeat(threading.Thread):
+    """Writes ``heartbeat_at`` of a running record every HEARTBEAT_INTERVAL seconds.
+
+    The checker declares a run lost when its heartbeat is older than LOST_AFTER, which is
+    how a worker killed as a whole (no signal fires then) is detected.
+    """
+
+    def __init__(self, record_id: str, interval: float) -> None:
+        super().__init__(name=f"longcallbacks-heartbeat-{record_id}", daemon=True)
+        self.record_id = record_id
+        self.interval = interval
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self._stop_event.wait(self.interval):
+                try:
+                    LongCallback.objects.filter(pk=self.record_id, status=LongCallback.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError as exc:
+                    repeat_limiter.log(
+                        logger,
+                        logging.WARNING,
+                        f"heartbeat:{type(exc).__name__}",
+                        "Long callback %s: heartbeat failed, will retry: %s",
+                        self.record_id,
+                        exc,
+                    )
+        finally:
+            connections.close_all()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        if self.is_alive():
+            self.join()
+
+
 @shared_task(name=TASK_NAME, bind=True)
 def run_long_callback(
     self: Any,
@@ -77,7 +119,7 @@ def run_long_callback(
     period: int,
 ) -> Any:
     """Run one user function. Its outcome reaches the record through Celery's signals."""
-    expected = LongCallback.objects.filter(pk=record_id).values("function", "status_function").first()
+    expected = LongCallback.objects.filter(pk=record_id).values("function", "status_function", "status").first()
     if expected is None or expected["function"] != function_path or expected["status_function"] != (status_function_path or ""):
         logger.error(
             "Rejected task %s for %r: it does not match a long callback record, so it was not sent by invoke_long_callback.",
@@ -95,6 +137,13 @@ def run_long_callback(
     if not isinstance(args, list):
         raise RejectedFunction(f"Task {record_id} has arguments of type {type(args).__name__}; expected a list.")
 
+    if expected["status"] != LongCallback.Status.RUNNING:
+        # Expired or cancelled while queued, or redelivered after it ended: never run twice.
+        logger.warning("Long callback %s is %s; not running it.", record_id, expected["status"])
+        raise Ignore()
+
+    heartbeat = Heartbeat(record_id, lc_settings.HEARTBEAT_INTERVAL)
+    heartbeat.start()
     ticker = PeriodicStatus(record_id, period) if period and status_function_path else None
     if ticker is not None:
         ticker.start()
@@ -103,6 +152,7 @@ def run_long_callback(
     finally:
         if ticker is not None:
             ticker.stop()
+        heartbeat.stop()
 
     found = find_non_json(result)
     if found:
@@ -112,3 +162,8 @@ def run_long_callback(
             f"JSON-serializable. Return only JSON types (str, int, float, bool, None, list, dict with str keys)."
         )
     return result
+
+
+# Imported for its side effect: registering the checker task wherever Celery autodiscovers
+# ``longcallbacks.tasks``.
+from .checker import check_long_callbacks_task  # noqa: E402, F401

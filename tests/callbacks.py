@@ -59,6 +59,13 @@ def append_through_callback(state_id: str, value: int) -> int:
     return os.getpid()
 
 
+def store_pid_then_sleep(state_id: str, seconds: float) -> str:
+    """Let the test find (and kill) the process running this function."""
+    invoke_callback(state_id, set_message, [f"pid {os.getpid()}"])
+    time.sleep(seconds)
+    return "finished"
+
+
 def post_messages(state_id: str, messages: list[str], pause: float) -> str:
     for text in messages:
         invoke_callback(state_id, set_message, [text])

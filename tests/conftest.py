@@ -63,10 +63,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 class WorkerProcess:
     """A ``celery worker`` subprocess of the test suite, started and stopped by pid."""
 
-    def __init__(self, name: str, log_path: Path, concurrency: int = 2) -> None:
+    def __init__(self, name: str, log_path: Path, concurrency: int = 2, queue: str | None = None) -> None:
         self.name = name
         self.log_path = log_path
         self.concurrency = concurrency
+        self.queue = queue or settings.CELERY_TASK_DEFAULT_QUEUE
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, environment: dict[str, str]) -> None:
@@ -75,12 +76,15 @@ class WorkerProcess:
         command = [
             sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker",
             "--pool=prefork", f"--concurrency={self.concurrency}",
-            "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
+            "-Q", self.queue,
             "-n", f"{self.name}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
             "--loglevel=INFO",
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        # A session of its own, so a test can SIGKILL the worker with its pool children.
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         log.close()
         self._wait_ready(timeout=60)
 
@@ -97,6 +101,12 @@ class WorkerProcess:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:]
+
+    def kill_all(self) -> None:
+        """SIGKILL the worker's main process and its pool children, as a crashed machine would."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -115,6 +115,10 @@ CHANNEL_LAYERS = {
 
 LONGCALLBACKS: dict[str, object] = {
     "ON_EXCEPTION": "tests.callbacks.record_exception",
+    # Short intervals, so that tests see a dead worker declared lost within seconds.
+    "HEARTBEAT_INTERVAL": 0.5,
+    "LOST_AFTER": 3,
+    "CHECK_INTERVAL": 0.5,
 }
 
 LOGGING = {
