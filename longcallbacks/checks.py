@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, lc_settings
 
@@ -84,8 +85,78 @@ def check_checker_scheduled(app_configs: Any = None, **kwargs: Any) -> list[chec
     ]
 
 
+def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Report a channel layer that is missing or unusable, and one that cannot reach workers."""
+    alias = lc_settings.CHANNEL_LAYER
+    layers = getattr(settings, "CHANNEL_LAYERS", None) or {}
+    config = layers.get(alias) if isinstance(layers, dict) else None
+    if not isinstance(config, dict) or not config.get("BACKEND"):
+        return [
+            checks.Error(
+                f"CHANNEL_LAYERS has no layer {alias!r} with a BACKEND, so no change reaches open browser tabs.",
+                hint="Set CHANNEL_LAYERS = {'default': {'BACKEND': 'channels_redis.core.RedisChannelLayer', "
+                "'CONFIG': {'hosts': [REDIS_URL]}}}, or set LONGCALLBACKS['CHANNEL_LAYER'] to an existing alias.",
+                id="longcallbacks.E005",
+            )
+        ]
+    backend = config["BACKEND"]
+    try:
+        import_string(backend)
+    except ImportError as exc:
+        return [
+            checks.Error(
+                f"CHANNEL_LAYERS[{alias!r}]['BACKEND'] is {backend!r}, which cannot be imported: {exc}.",
+                hint="Install the package that provides it (channels-redis for RedisChannelLayer) or fix the path.",
+                id="longcallbacks.E006",
+            )
+        ]
+
+    broker = str(getattr(settings, "CELERY_BROKER_URL", "") or "")
+    eager = bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
+    if backend.endswith("InMemoryChannelLayer") and broker and not broker.startswith("memory://") and not eager:
+        return [
+            checks.Warning(
+                f"CHANNEL_LAYERS[{alias!r}] is an InMemoryChannelLayer, but Celery's broker {broker.split('://')[0]}:// "
+                f"means long callbacks run in separate worker processes, whose changes never reach the tabs.",
+                hint="Use channels_redis.core.RedisChannelLayer (or another layer shared between processes).",
+                id="longcallbacks.W004",
+            )
+        ]
+    return []
+
+
+def check_live_limits(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Report websocket limits that cannot work: non-positive values, or a heartbeat that expires."""
+    messages: list[checks.CheckMessage] = []
+    for key in ("MAX_FRAME_SIZE", "ACTION_RATE_LIMIT", "ACTION_RATE_PERIOD", "CONNECTION_HEARTBEAT_INTERVAL", "CONNECTION_TIMEOUT"):
+        value = getattr(lc_settings, key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            messages.append(
+                checks.Error(
+                    f"LONGCALLBACKS[{key!r}] is {value!r}.",
+                    hint="Use a positive number; the setting's comment in longcallbacks/conf.py gives the unit.",
+                    id="longcallbacks.E007",
+                )
+            )
+    if messages:
+        return messages
+    if lc_settings.CONNECTION_HEARTBEAT_INTERVAL >= lc_settings.CONNECTION_TIMEOUT:
+        messages.append(
+            checks.Warning(
+                f"LONGCALLBACKS['CONNECTION_HEARTBEAT_INTERVAL'] ({lc_settings.CONNECTION_HEARTBEAT_INTERVAL} s) is not shorter than "
+                f"CONNECTION_TIMEOUT ({lc_settings.CONNECTION_TIMEOUT} s), so open tabs count as gone between heartbeats "
+                f"and broadcast_callback skips them.",
+                hint="Keep CONNECTION_HEARTBEAT_INTERVAL at a third of CONNECTION_TIMEOUT or less.",
+                id="longcallbacks.W005",
+            )
+        )
+    return messages
+
+
 def register() -> None:
     checks.register(check_settings, "longcallbacks")
+    checks.register(check_channel_layer, "longcallbacks")
+    checks.register(check_live_limits, "longcallbacks")
     checks.register(check_sqlite_locking, "longcallbacks", checks.Tags.database)
     checks.register(check_serializer, "longcallbacks")
     checks.register(check_checker_scheduled, "longcallbacks")

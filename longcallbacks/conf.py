@@ -52,6 +52,16 @@ DEFAULTS: dict[str, Any] = {
     "PRUNE_BATCH_SIZE": 1000,
     # Add the checker to the Celery app's beat_schedule at startup.
     "SCHEDULE_CHECKER": True,
+    # Largest websocket frame, in bytes, that a consumer accepts from a browser; a larger
+    # frame closes the socket with code 1009. Daphne's own limit (1 MiB by default) applies first.
+    "MAX_FRAME_SIZE": 64 * 1024,
+    # Actions one websocket may send per ACTION_RATE_PERIOD; more get a "rate_limited" error.
+    "ACTION_RATE_LIMIT": 10,
+    # Length in seconds of the sliding window that ACTION_RATE_LIMIT counts actions in.
+    "ACTION_RATE_PERIOD": 1.0,
+    # Seconds between two updates of Connection.last_seen_at by an open websocket's consumer;
+    # keep it well under CONNECTION_TIMEOUT.
+    "CONNECTION_HEARTBEAT_INTERVAL": 30,
 }
 
 

@@ -149,6 +149,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The state's version when the notification was stored. A tab that resumes from an older
+    # version is sent the notifications it may have missed, even if another tab got them.
+    state_version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("notification")

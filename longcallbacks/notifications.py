@@ -81,6 +81,7 @@ def notify(
                 "created_at": timezone.now(),
                 "delivered_at": None,
                 "closed_at": None,
+                "state_version": target._version,
             },
         )
         payload = notification_payload(notification)
