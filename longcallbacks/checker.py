@@ -116,12 +116,16 @@ def beat_schedule_entry() -> dict[str, Any]:
 
 
 def schedule_checker(app: Any = None) -> None:
-    """Add the checker to the Celery app's beat_schedule unless the project already has it."""
+    """Add the checker and pruning to the app's beat_schedule unless the project has them."""
+    from .pruning import PRUNE_SCHEDULE_ENTRY, PRUNE_TASK_NAME, prune_schedule_entry
+
     app = app or current_app
     schedule = app.conf.beat_schedule
-    if any(entry.get("task") == CHECK_TASK_NAME for entry in schedule.values()):
-        return
-    schedule[SCHEDULE_ENTRY] = beat_schedule_entry()
+    tasks = {entry.get("task") for entry in schedule.values()}
+    if CHECK_TASK_NAME not in tasks:
+        schedule[SCHEDULE_ENTRY] = beat_schedule_entry()
+    if PRUNE_TASK_NAME not in tasks:
+        schedule[PRUNE_SCHEDULE_ENTRY] = prune_schedule_entry()
 
 
 def is_checker_scheduled(app: Any = None) -> bool:

@@ -164,6 +164,7 @@ def run_long_callback(
     return result
 
 
-# Imported for its side effect: registering the checker task wherever Celery autodiscovers
-# ``longcallbacks.tasks``.
+# Imported for their side effect: registering the checker and pruning tasks wherever Celery
+# autodiscovers ``longcallbacks.tasks``.
 from .checker import check_long_callbacks_task  # noqa: E402, F401
+from .pruning import prune_task  # noqa: E402, F401

@@ -17,6 +17,11 @@ from urllib.parse import unquote, urlparse
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = Path(os.environ.get("LONGCALLBACKS_TEST_OUTPUT", BASE_DIR / "test-output"))
 
+# Per test run, and inherited by the worker processes it starts, so that concurrent runs on
+# one machine use separate queues, channel-layer keys and test databases.
+TEST_PREFIX = os.environ.setdefault("LONGCALLBACKS_TEST_PREFIX", f"lctest{os.getpid()}")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
@@ -76,6 +81,7 @@ def _database(url: str | None, test_name_override: str | None) -> dict[str, obje
             "HOST": parsed.hostname or "127.0.0.1",
             "PORT": str(parsed.port or 5432),
             "CONN_MAX_AGE": 0,
+            "TEST": {"NAME": f"test_{TEST_PREFIX}"},
         }
     else:
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -83,7 +89,7 @@ def _database(url: str | None, test_name_override: str | None) -> dict[str, obje
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(OUTPUT_DIR / "tests.sqlite3"),
             # A file, not memory, so worker processes share it with the test process.
-            "TEST": {"NAME": str(OUTPUT_DIR / "test_tests.sqlite3")},
+            "TEST": {"NAME": str(OUTPUT_DIR / f"test_{TEST_PREFIX}.sqlite3")},
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
         }
     if test_name_override:
@@ -93,8 +99,6 @@ def _database(url: str | None, test_name_override: str | None) -> dict[str, obje
 
 DATABASES = {"default": _database(os.environ.get("DATABASE_URL"), os.environ.get("LONGCALLBACKS_TEST_DB_NAME"))}
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-TEST_PREFIX = os.environ.get("LONGCALLBACKS_TEST_PREFIX", "lctest")
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = "django-db"
