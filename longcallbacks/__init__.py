@@ -28,6 +28,13 @@ _EXPORTS = {
     "StateNotFound": "exceptions",
     "ResultNotJSON": "exceptions",
     "PublishFailed": "exceptions",
+    "WorkerLost": "exceptions",
+    "QueueExpired": "exceptions",
+    "TaskTimeLimit": "exceptions",
+    "LongCallbackCancelled": "exceptions",
+    "set_progress": "progress",
+    "is_cancelled": "progress",
+    "cancel_long_callback": "progress",
     "action": "actions",
 }
 
@@ -48,12 +55,20 @@ __all__ = [
     "StateNotFound",
     "ResultNotJSON",
     "PublishFailed",
+    "WorkerLost",
+    "QueueExpired",
+    "TaskTimeLimit",
+    "LongCallbackCancelled",
+    "set_progress",
+    "is_cancelled",
+    "cancel_long_callback",
     "action",
 ]
 
 if TYPE_CHECKING:
     from .actions import action
     from .exceptions import (
+        LongCallbackCancelled,
         LongCallbackError,
         PublishFailed,
         QueueExpired,
@@ -67,6 +82,7 @@ if TYPE_CHECKING:
     from .execution import broadcast_callback, invoke_callback
     from .invoke import LongCallbackHandle, invoke_long_callback
     from .notifications import close_notification, notify
+    from .progress import cancel_long_callback, is_cancelled, set_progress
     from .state import State, get_state, get_state_id
     from .variables import StateVariables
 

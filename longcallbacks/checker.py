@@ -20,6 +20,7 @@ from .exceptions import QueueExpired, WorkerLost
 from .lifecycle import finalize
 from .logs import get_logger
 from .models import LongCallback
+from .progress import terminate_overdue
 
 logger = get_logger("checker")
 
@@ -98,6 +99,7 @@ def check_long_callbacks() -> dict[str, int]:
         "lost": declare_lost(now),
         "waiting": notify_waiting(now),
         "expired": expire_queued(now),
+        "terminated": terminate_overdue(now),
     }
     if any(counts.values()):
         logger.info("Checker: %s.", ", ".join(f"{name} {value}" for name, value in counts.items()))

@@ -50,6 +50,11 @@ DEFAULTS: dict[str, Any] = {
     "STATE_RETENTION_DAYS": 90,
     # Rows deleted per statement when pruning, so memory and lock time stay bounded.
     "PRUNE_BATCH_SIZE": 1000,
+    # Seconds between progress writes of one run; calls in between update nothing.
+    "PROGRESS_INTERVAL": 0.25,
+    # Seconds a cancelled run may keep running before its process is terminated (prefork
+    # pools only; other pools can only stop cooperatively).
+    "CANCEL_GRACE": 10,
     # Add the checker to the Celery app's beat_schedule at startup.
     "SCHEDULE_CHECKER": True,
     # Largest websocket frame, in bytes, that a consumer accepts from a browser; a larger

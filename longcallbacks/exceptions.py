@@ -37,3 +37,10 @@ class QueueExpired(LongCallbackError):
 
 class TaskTimeLimit(LongCallbackError):
     """The user function ran past Celery's hard time limit and its process was killed."""
+
+
+class LongCallbackCancelled(LongCallbackError):
+    """Raised by ``set_progress`` inside a user function whose long callback was cancelled.
+
+    Let it propagate: the run already ended as cancelled, and its result would be ignored.
+    """

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from . import layer
-from .exceptions import RejectedFunction
+from .exceptions import LongCallbackCancelled, RejectedFunction
 from .execution import handle_exception, run_user_callback
 from .functions import fit_arguments, resolve_function
 from .logs import get_logger
@@ -97,7 +97,8 @@ def finalize(
     with state._locked():
         record = LongCallback.objects.select_for_update().get(pk=record_id)
         if record.is_final:
-            _keep_late_outcome(record, status, result, exception)
+            if record.status != status:
+                _keep_late_outcome(record, status, result, exception)
             return False
 
         record.status = status
@@ -126,6 +127,8 @@ def finalize(
 
 def _keep_late_outcome(record: LongCallback, status: str, result: Any, exception: BaseException | None) -> None:
     """Store an outcome that arrived after the final one, for the admin; it is never delivered."""
+    if isinstance(exception, LongCallbackCancelled):
+        return
     logger.warning(
         "Long callback %s is already %s; keeping the late outcome %s for the record only.",
         record.id,

@@ -87,7 +87,11 @@ class Heartbeat(threading.Thread):
         try:
             while not self._stop_event.wait(self.interval):
                 try:
-                    LongCallback.objects.filter(pk=self.record_id, status=LongCallback.Status.RUNNING).update(
+                    # A cancelled run keeps its heartbeat while it still runs, so the checker
+                    # can tell when to terminate it.
+                    LongCallback.objects.filter(
+                        pk=self.record_id, status__in=[LongCallback.Status.RUNNING, LongCallback.Status.CANCELLED]
+                    ).update(
                         heartbeat_at=timezone.now()
                     )
                 except DatabaseError as exc:

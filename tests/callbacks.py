@@ -11,7 +11,16 @@ import os
 import time
 from typing import Any
 
-from longcallbacks import State, StateVariables, invoke_callback
+from longcallbacks import (
+    State,
+    StateVariables,
+    action,
+    invoke_callback,
+    invoke_long_callback,
+    is_cancelled,
+    notify,
+    set_progress,
+)
 
 
 class SuiteVariables(StateVariables):
@@ -64,6 +73,38 @@ def store_pid_then_sleep(state_id: str, seconds: float) -> str:
     invoke_callback(state_id, set_message, [f"pid {os.getpid()}"])
     time.sleep(seconds)
     return "finished"
+
+
+def count_with_progress(steps: int, pause: float) -> int:
+    for step in range(1, steps + 1):
+        time.sleep(pause)
+        set_progress(step, steps, f"step {step} of {steps}")
+    return steps
+
+
+def stop_when_cancelled(state_id: str, seconds: float) -> str:
+    invoke_callback(state_id, set_message, [f"pid {os.getpid()}"])
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if is_cancelled():
+            return "stopped early"
+        time.sleep(0.05)
+    return "ran to the end"
+
+
+def progress_until_cancelled(state_id: str, seconds: float) -> str:
+    invoke_callback(state_id, set_message, [f"pid {os.getpid()}"])
+    deadline = time.monotonic() + seconds
+    step = 0
+    while time.monotonic() < deadline:
+        step += 1
+        set_progress(step, None, "working")
+        time.sleep(0.3)
+    return "ran to the end"
+
+
+def set_message_later(state_id: str) -> None:
+    invoke_callback(state_id, set_message, ["ran although cancelled"])
 
 
 def post_messages(state_id: str, messages: list[str], pause: float) -> str:
@@ -122,3 +163,53 @@ def record_status_timed(state: State, status: Any, result: Any) -> None:
 def failing_status(state: State, status: Any, result: Any) -> None:
     state.events = [*state.events, ["failing-status", status]]
     raise RuntimeError(f"status function broke on {status!r}")
+
+
+# State variables, actions and status functions of the live (websocket) tests.
+
+
+class LiveVariables(StateVariables):
+    job_events: list = []  # type: ignore[type-arg]
+    job_result: str = ""
+    bench_seq: int = -1
+
+
+@action("set_message")
+def set_message_action(state: State, payload: dict[str, Any]) -> None:
+    text = payload.get("text", "")
+    state.message = text if isinstance(text, str) else ",".join(text)
+
+
+@action("fail")
+def failing_action(state: State, payload: dict[str, Any]) -> None:
+    state.message = "changed before the error"
+    raise RuntimeError("action broke")
+
+
+@action
+def run_noop(state: State, payload: dict[str, Any]) -> None:
+    invoke_long_callback(state, do_nothing)
+
+
+@action("start_job")
+def start_job(state: State, payload: dict[str, Any]) -> None:
+    seconds = float(str(payload.get("seconds", "1.2")))
+    notify(state, "info", "Job started")
+    invoke_long_callback(state, sleep_then_return, [seconds, payload.get("value", "done")], record_job_status, [], 500)
+
+
+def record_job_status(state: State, status: Any, result: Any) -> None:
+    state.job_events = [*state.job_events, status]
+    if isinstance(status, bool):
+        state.job_result = str(result)
+        notify(state, "success", f"Job finished: {result}")
+
+
+@action("bench")
+def bench_action(state: State, payload: dict[str, Any]) -> None:
+    invoke_long_callback(state, do_nothing, [], record_bench, [int(str(payload["seq"]))])
+
+
+def record_bench(state: State, status: Any, seq: int) -> None:
+    if status is True:
+        state.bench_seq = seq
