@@ -13,18 +13,23 @@ INSTALL_STAMP := $(VENV)/.install-stamp
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 # Extra pytest arguments, for example: make test PYTEST_ARGS="-k notify -x"
 PYTEST_ARGS ?=
+# Address and port of `make demo`, for example: make demo DEMO_PORT=8001
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
 # PostgreSQL database for `make test-postgres` when DATABASE_URL is not set.
 POSTGRES_TEST_URL := postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: help venv test test-postgres clean
+.PHONY: help venv demo test test-postgres clean
 
 help:
 	@echo "Targets:"
 	@echo "  venv           create $(VENV) and install requirements.txt and this package (editable)"
+	@echo "  demo           migrate and run the demo at http://$(DEMO_HOST):$(DEMO_PORT)/ (Redis if it responds, else embedded)"
 	@echo "  test           run the test suite on SQLite, starting a local Redis if it is down"
 	@echo "  test-postgres  run the integration tests on PostgreSQL (DATABASE_URL, default $(POSTGRES_TEST_URL))"
 	@echo "  clean          remove build, test and cache output (keeps $(VENV))"
-	@echo "Variables: PYTEST_ARGS (extra pytest arguments), PYTHON (interpreter for venv)"
+	@echo "Variables: PYTEST_ARGS (extra pytest arguments), PYTHON (interpreter for venv),"
+	@echo "           DEMO_HOST, DEMO_PORT (where the demo listens)"
 
 venv: $(INSTALL_STAMP)
 
@@ -42,6 +47,11 @@ $(VENV_PYTHON):
 $(INSTALL_STAMP): requirements.txt setup.cfg pyproject.toml | $(VENV_PYTHON)
 	$(VENV_PYTHON) -m pip install -r requirements.txt -e .
 	@touch $@
+
+# The demo picks its mode itself: distributed when Redis responds at REDIS_URL, else
+# embedded. Ctrl-C stops every process it started.
+demo: venv
+	$(VENV_PYTHON) -m demo_project.run --host "$(DEMO_HOST)" --port "$(DEMO_PORT)"
 
 # Outside CI a missing Redis is not an error here, because the test suite skips the
 # tests that need it. Under CI=true, services.sh fails and so does this target.

@@ -16,8 +16,12 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-protocols = {"http": django_asgi_app}
+# The demo serves its own static files, so `daphne demo_project.asgi:application` needs no
+# web server in front. A production project runs collectstatic and serves STATIC_ROOT with
+# a web server or WhiteNoise instead.
+protocols = {"http": ASGIStaticFilesHandler(django_asgi_app)}
 
 # TODO: import longcallbacks.routing directly once that module exists. Until then the
 # demo serves HTTP only.

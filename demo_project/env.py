@@ -31,6 +31,34 @@ def env_bool(name: str, default: bool) -> bool:
     )
 
 
+def env_float(name: str, default: float, minimum: float | None = None) -> float:
+    """Read a decimal number, raising ImproperlyConfigured when it is invalid or below ``minimum``."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"Invalid value {raw!r} for {name}: expected a number such as 0.1.") from None
+    if value != value or (minimum is not None and value < minimum):
+        raise ImproperlyConfigured(f"Invalid value {raw!r} for {name}: expected a number of at least {minimum}.")
+    return value
+
+
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    """Read a whole number, raising ImproperlyConfigured when it is invalid or below ``minimum``."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"Invalid value {raw!r} for {name}: expected a whole number.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"Invalid value {raw!r} for {name}: expected a whole number of at least {minimum}.")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     """Read a comma-separated environment variable, dropping empty items."""
     raw = os.environ.get(name)

@@ -6,7 +6,9 @@ For local development only: the defaults turn DEBUG on and use a public secret k
 import os
 from pathlib import Path
 
-from demo_project.env import SQLITE_OPTIONS, env_bool, env_list, parse_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from demo_project.env import SQLITE_OPTIONS, env_bool, env_float, env_int, env_list, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,6 +35,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "django_celery_beat",
     "longcallbacks",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -90,14 +93,34 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Uploads for the CSV analysis. A Celery worker in another process opens them by name
+# through the default storage, so this folder must be shared with the workers.
+MEDIA_ROOT = Path(os.environ.get("DEMO_MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "media/"
 # Target of `manage.py collectstatic`. With DEBUG on, daphne's runserver serves static
 # files from the apps directly.
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# "distributed": Redis is the Celery broker and the channel layer, and the worker, beat and
+# daphne are separate processes. "embedded": one process runs them all with an in-memory
+# broker and channel layer (see longcallbacks.embedded). `make demo` picks the mode by
+# checking whether Redis answers at REDIS_URL.
+DEMO_MODE = os.environ.get("DEMO_MODE", "distributed")
+if DEMO_MODE not in ("distributed", "embedded"):
+    raise ImproperlyConfigured(f"Invalid DEMO_MODE {DEMO_MODE!r}: use 'distributed' or 'embedded'.")
+
+# Factor applied to every sleep of the demo's example tasks; tests run with 0.1.
+DEMO_TIME_SCALE = env_float("DEMO_TIME_SCALE", default=1.0, minimum=0.0)
+# Largest CSV file the analysis page accepts, in bytes.
+DEMO_ANALYSIS_MAX_BYTES = env_int("DEMO_ANALYSIS_MAX_BYTES", default=200 * 1024 * 1024, minimum=1)
+
 # Celery reads every setting below through the CELERY_ namespace (demo_project/celery.py).
-CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_URL = "memory://" if DEMO_MODE == "embedded" else REDIS_URL
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A queue name of its own lets several demos (or test runs) share one Redis server.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("DEMO_CELERY_QUEUE", "celery")
 # Task results and their metadata go to django_celery_results' table, so the admin
 # shows them.
 CELERY_RESULT_BACKEND = "django-db"
@@ -108,13 +131,17 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
-    },
-}
+if DEMO_MODE == "embedded":
+    CHANNEL_LAYERS = {"default": {"BACKEND": "longcallbacks.embedded.EmbeddedChannelLayer"}}
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("DEMO_CHANNEL_PREFIX", "asgi")},
+        },
+    }
 
 # Adds console output for the longcallbacks loggers at INFO and above, with the process
 # id because web and worker processes log the same callbacks. Django's default logging
