@@ -92,12 +92,36 @@ def expire_queued(now: datetime.datetime) -> int:
     return count
 
 
+def republish_queued(now: datetime.datetime) -> int:
+    """Send again the messages of runs queued for REPUBLISH_AFTER seconds; return how many."""
+    from .invoke import publish_task
+
+    cutoff = now - datetime.timedelta(seconds=lc_settings.REPUBLISH_AFTER)
+    stale = LongCallback.objects.filter(
+        status=Status.QUEUED, published_at__lt=cutoff, publish_count__lt=lc_settings.MAX_PUBLISHES
+    )
+    count = 0
+    for record in stale.only("pk", "published_at", "function", "args", "status_function", "status_args", "period")[
+        :CHECK_BATCH_SIZE
+    ]:
+        # Claim by the old timestamp, so that of two checkers only one sends the message.
+        claimed = LongCallback.objects.filter(pk=record.pk, published_at=record.published_at).update(published_at=now)
+        if not claimed:
+            continue
+        logger.warning("Long callback %s still queued after %s s; sending its task again.", record.pk, lc_settings.REPUBLISH_AFTER)
+        message = [str(record.pk), record.function, record.args, record.status_function, record.status_args, record.period]
+        publish_task(record.pk, message)
+        count += 1
+    return count
+
+
 def check_long_callbacks() -> dict[str, int]:
     """Run every check once and return the counts, logged when anything happened."""
     now = timezone.now()
     counts = {
         "lost": declare_lost(now),
         "waiting": notify_waiting(now),
+        "republished": republish_queued(now),
         "expired": expire_queued(now),
         "terminated": terminate_overdue(now),
     }

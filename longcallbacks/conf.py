@@ -42,6 +42,11 @@ DEFAULTS: dict[str, Any] = {
     "WAITING_NOTICE_AFTER": 30,
     # Seconds a long callback may stay queued before it fails as expired.
     "QUEUE_EXPIRY": 60 * 60,
+    # Seconds a long callback may stay queued before its task message is sent again, in case
+    # the broker lost it (a Redis restart without persistence). Duplicates never run twice.
+    "REPUBLISH_AFTER": 5 * 60,
+    # Times a queued long callback's message is sent at most, the first time included.
+    "MAX_PUBLISHES": 3,
     # Hard time limit in seconds for a user function (Celery's time_limit); None for none.
     "TIME_LIMIT": None,
     # Days after which finished records and delivered or expired notifications are deleted.

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.http import HttpRequest
 from django.utils.translation import gettext
 
@@ -154,6 +156,7 @@ def publish_task(record_id: uuid.UUID, message: list[Any]) -> None:
         options["time_limit"] = lc_settings.TIME_LIMIT
     try:
         run_long_callback.apply_async(args=message, **options)
+        LongCallback.objects.filter(pk=record_id).update(published_at=timezone.now(), publish_count=F("publish_count") + 1)
     except Exception as exc:
         logger.error("Could not publish long callback %s to the broker: %s", record_id, exc, exc_info=True)
         error = PublishFailed(f"Could not send the task to the Celery broker: {exc}")

@@ -104,6 +104,10 @@ class LongCallback(models.Model):
     # Written every few seconds by the worker running the function; a stale heartbeat on a
     # running record means its worker died.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When the task message was last sent to the broker, and how many times. A broker that
+    # restarts without persistence loses queued messages; the checker sends them again.
+    published_at = models.DateTimeField(null=True, blank=True)
+    publish_count = models.PositiveSmallIntegerField(default=0)
     # When the user was told that the run is still waiting for a worker.
     waiting_notified_at = models.DateTimeField(null=True, blank=True)
     # An outcome reported after the record was already final (a worker declared lost that

@@ -31,10 +31,14 @@ def _is_ours(task: Any) -> bool:
 def on_task_prerun(sender: Any = None, task_id: str | None = None, task: Any = None, **kwargs: Any) -> None:
     if not _is_ours(task) or task_id is None:
         return
+    claimed = False
     try:
-        mark_running(task_id, getattr(task.request, "hostname", None) or "")
+        claimed = mark_running(task_id, getattr(task.request, "hostname", None) or "")
     except Exception:
         logger.exception("Could not mark long callback %s as running.", task_id)
+    # The task body runs the function only when this delivery moved the record from queued
+    # to running, so a message sent twice (republished, redelivered) never runs it twice.
+    task.request.longcallbacks_claimed = claimed
 
 
 def on_task_success(sender: Any = None, result: Any = None, **kwargs: Any) -> None:

@@ -141,9 +141,9 @@ def run_long_callback(
     if not isinstance(args, list):
         raise RejectedFunction(f"Task {record_id} has arguments of type {type(args).__name__}; expected a list.")
 
-    if expected["status"] != LongCallback.Status.RUNNING:
-        # Expired or cancelled while queued, or redelivered after it ended: never run twice.
-        logger.warning("Long callback %s is %s; not running it.", record_id, expected["status"])
+    if not getattr(self.request, "longcallbacks_claimed", False):
+        # Expired or cancelled while queued, or a second copy of the message: never run twice.
+        logger.warning("Long callback %s is %s and was not claimed by this delivery; not running it.", record_id, expected["status"])
         raise Ignore()
 
     heartbeat = Heartbeat(record_id, lc_settings.HEARTBEAT_INTERVAL)

@@ -86,6 +86,7 @@ def test_prune_memory_flat_with_row_count() -> None:
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(1800)
 def test_prune_million_records_memory_flat() -> None:
     small = peak_memory_of_prune(10_000)
     large = peak_memory_of_prune(1_000_000)
