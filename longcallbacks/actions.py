@@ -16,7 +16,7 @@ from typing import Any, overload
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext
 
-from .exceptions import LongCallbackError, TooManyLongCallbacks
+from .exceptions import LongCallbackError, StateNotFound, TooManyLongCallbacks
 from .logs import get_logger
 from .state import State
 
@@ -188,6 +188,8 @@ def run_action(state: State, name: str, payload: object) -> ActionOutcome:
         logger.warning("Action %s on state %s: %s", name, state._state_id, exc)
         notify(state, "warning", gettext("Too many tasks are running. Wait for one to finish, then try again."))
         return ActionOutcome(False, "too_many_long_callbacks", str(exc))
+    except StateNotFound:
+        raise
     except Exception as exc:
         handle_exception(state, name, exc)
         return ActionOutcome(False, "action_failed", f"Action {name!r} raised {type(exc).__name__}.")

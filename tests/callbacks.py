@@ -169,8 +169,8 @@ def failing_status(state: State, status: Any, result: Any) -> None:
 
 
 class LiveVariables(StateVariables):
-    job_events: list = []  # type: ignore[type-arg]
-    job_result: str = ""
+    status_log: list = []  # type: ignore[type-arg]
+    task_result: str = ""
     bench_seq: int = -1
 
 
@@ -199,9 +199,9 @@ def start_job(state: State, payload: dict[str, Any]) -> None:
 
 
 def record_job_status(state: State, status: Any, result: Any) -> None:
-    state.job_events = [*state.job_events, status]
+    state.status_log = [*state.status_log, status]
     if isinstance(status, bool):
-        state.job_result = str(result)
+        state.task_result = str(result)
         notify(state, "success", f"Job finished: {result}")
 
 

@@ -1,0 +1,11 @@
+"""HTTP URLs of the app: the action view for pages without JavaScript."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "longcallbacks"
+
+urlpatterns = [path("action/", views.action_view, name="action")]

@@ -1,0 +1,26 @@
+"""ASGI application of the test suite, set up as the README tells users to set up theirs.
+
+Daphne serves it in the end-to-end tests (``daphne tests.asgi:application``), and the
+consumer tests drive ``websocket_application`` with Channels' WebsocketCommunicator.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+# get_asgi_application() sets Django up, so it runs before the imports that load models.
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from longcallbacks.routing import websocket_urlpatterns  # noqa: E402
+
+websocket_application = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
