@@ -10,6 +10,7 @@ Environment variables:
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -124,6 +125,9 @@ LONGCALLBACKS: dict[str, object] = {
     "LOST_AFTER": 3,
     "CHECK_INTERVAL": 0.5,
 }
+
+# JSON merged into LONGCALLBACKS, for processes that a test starts with other settings.
+LONGCALLBACKS.update(json.loads(os.environ.get("LONGCALLBACKS_TEST_OVERRIDES", "{}")))
 
 LOGGING = {
     "version": 1,
