@@ -55,7 +55,7 @@ def declare_lost(now: datetime.datetime) -> int:
 
 
 def notify_waiting(now: datetime.datetime) -> int:
-    """Tell users once that their work still waits for a worker; return how many were told."""
+    """Notify users once that their work still waits for a worker; return how many were notified."""
     from .notifications import notify
     from .state import State
 

@@ -118,6 +118,10 @@ class LongCallback(models.Model):
         verbose_name = _("long callback")
         verbose_name_plural = _("long callbacks")
         ordering = ["-created_at"]
+        permissions = [
+            ("cancel_longcallback", _("Can cancel long callbacks")),
+            ("rerun_longcallback", _("Can run long callbacks again")),
+        ]
         indexes = [
             models.Index(fields=["status", "created_at"], name="lc_run_status_idx"),
             models.Index(fields=["function", "created_at"], name="lc_run_function_idx"),
