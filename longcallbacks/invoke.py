@@ -27,6 +27,10 @@ logger = get_logger("invoke")
 
 MIN_PERIOD_MS = 500
 
+# Set by longcallbacks.testing.run_synchronously(): runs each task in the calling thread, at
+# once, instead of publishing it when the transaction commits. Tests only.
+synchronous_runner: Callable[[uuid.UUID, list[Any]], None] | None = None
+
 
 @dataclass(frozen=True)
 class LongCallbackHandle:
@@ -112,12 +116,15 @@ def invoke_long_callback(
             record.save(update_fields=["task_id"])
             publish_record(record)
             message = [str(record.id), path, args, status_path, status_args, period]
-            transaction.on_commit(lambda: publish_task(record.id, message))
+            if synchronous_runner is None:
+                transaction.on_commit(lambda: publish_task(record.id, message))
 
     if active >= limit:
         _reject_over_limit(target, path, active, limit)
 
     logger.info("Long callback %s queued: %s on state %s.", record.id, path, target._state_id)
+    if synchronous_runner is not None:
+        synchronous_runner(record.id, message)
     return LongCallbackHandle(id=record.id, state_id=target._state_id)
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from . import layer
+from . import events, layer
 from .exceptions import LongCallbackCancelled, RejectedFunction
 from .execution import handle_exception, run_user_callback
 from .functions import fit_arguments, resolve_function
@@ -187,4 +187,12 @@ def _call_status_function(state: State, record: LongCallback, values: list[Any])
         return
     run_user_callback(
         state, status_function, fit_arguments(status_function, values), function_name=function_name(record.status_function)
+    )
+    events.status_delivered.send(
+        sender=LongCallback,
+        record_id=record.id,
+        state_id=record.state_id,
+        function=record.status_function,
+        status=values[0],
+        result=values[-1],
     )

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import layer
+from . import events, layer
 from .conf import lc_settings
 from .models import Notification
 from .state import State, as_state
@@ -85,6 +85,7 @@ def notify(
             },
         )
         payload = notification_payload(notification)
+        events.notification_sent.send(sender=Notification, state_id=target._state_id, notification=payload)
         state_id = target._state_id
         transaction.on_commit(
             lambda: layer.publish(state_id, {"type": layer.NOTIFICATION_NEW, "state_id": state_id, "notification": payload})

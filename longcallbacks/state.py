@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import layer
+from . import events, layer
 from .conf import lc_settings
 from .exceptions import StateNotFound
 from .models import StoredState
@@ -239,6 +239,8 @@ class State:
         diffs = [(base + index + 1, change) for index, change in enumerate(changes)]
         state_id = self._state_id
         transaction.on_commit(lambda: layer.publish_state_diffs(state_id, diffs))
+        for diff_version, change in diffs:
+            events.state_changed.send(sender=State, state_id=state_id, version=diff_version, changes=change)
 
 
 def resolve_state_id(session: Any, user: Any = None, *, create: bool = True) -> str | None:
