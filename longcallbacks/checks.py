@@ -85,6 +85,16 @@ def check_checker_scheduled(app_configs: Any = None, **kwargs: Any) -> list[chec
     ]
 
 
+def redis_client_major() -> int:
+    """Return the major version of redis-py, or 0 when it is not installed."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return int(version("redis").split(".")[0])
+    except (PackageNotFoundError, ValueError):
+        return 0
+
+
 def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Report a channel layer that is missing or unusable, and one that cannot reach workers."""
     alias = lc_settings.CHANNEL_LAYER
@@ -110,6 +120,19 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                 id="longcallbacks.E006",
             )
         ]
+
+    if backend.startswith("channels_redis.") and redis_client_major() >= 8:
+        hosts = (config.get("CONFIG") or {}).get("hosts") or ["redis://localhost:6379"]
+        if any(not isinstance(host, dict) or "socket_timeout" not in host for host in hosts):
+            return [
+                checks.Warning(
+                    f"CHANNEL_LAYERS[{alias!r}] uses channels_redis with redis-py 8 or newer, whose default "
+                    f"socket_timeout of 5 s ends the blocking receive of every idle consumer, so websockets close "
+                    f"with code 1011 every few seconds.",
+                    hint="Give each host as {'address': REDIS_URL, 'socket_timeout': None}.",
+                    id="longcallbacks.W006",
+                )
+            ]
 
     broker = str(getattr(settings, "CELERY_BROKER_URL", "") or "")
     eager = bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))

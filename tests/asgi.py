@@ -20,6 +20,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from longcallbacks.routing import websocket_urlpatterns  # noqa: E402
+from tests.celery_app import app as celery_app  # noqa: E402
+
+# Celery's current app is thread-local, and actions and sync views run in asgiref's worker
+# threads, where only the default app is seen. Without this, their tasks would go to the
+# fallback app's broker (amqp://localhost) instead of the test queue on Redis.
+celery_app.set_default()
 
 websocket_application = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 

@@ -114,7 +114,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{TEST_PREFIX}-layer"},
+        # redis-py 8 reads with a 5 s socket_timeout by default, which breaks the layer's
+        # blocking receive of an idle consumer; None waits as long as the blocking pop does.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}], "prefix": f"{TEST_PREFIX}-layer"},
     }
 }
 

@@ -9,7 +9,12 @@ from django.test import override_settings
 
 from longcallbacks.checks import check_channel_layer, check_live_limits
 
-REDIS_LAYER = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://x"]}}}
+REDIS_LAYER = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": "redis://x", "socket_timeout": None}]},
+    }
+}
 MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
@@ -72,3 +77,22 @@ def test_invalid_limits(overrides: dict[str, Any]) -> None:
 def test_heartbeat_not_shorter_than_timeout_warns() -> None:
     with override_settings(LONGCALLBACKS={"CONNECTION_HEARTBEAT_INTERVAL": 90, "CONNECTION_TIMEOUT": 90}):
         assert ids(check_live_limits()) == ["longcallbacks.W005"]
+
+
+@pytest.mark.parametrize("hosts", [["redis://x"], [{"address": "redis://x"}], None])
+def test_redis_layer_without_socket_timeout_warns(hosts: list[Any] | None) -> None:
+    from longcallbacks.checks import redis_client_major
+
+    config = {"hosts": hosts} if hosts is not None else {}
+    layers = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": config}}
+    with override_settings(CHANNEL_LAYERS=layers, CELERY_BROKER_URL="redis://x"):
+        messages = check_channel_layer()
+    if redis_client_major() >= 8:
+        assert ids(messages) == ["longcallbacks.W006"]
+    else:
+        assert messages == []
+
+
+def test_test_settings_pass_all_live_checks() -> None:
+    assert check_channel_layer() == []
+    assert check_live_limits() == []
