@@ -3,7 +3,7 @@
 The user function runs on a Celery worker and opens the file by name: an upload through
 Django's default storage (shared with the web process), or a bundled sample. It reports
 progress with ``set_progress`` and stops when ``is_cancelled()`` turns True. It raises on a
-bad file, so the status function receives False and tells the user what went wrong.
+bad file, so the status function receives False and notifies the user of the reason.
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def analyse_csv_file(state_id: str, run_id: str, source: str, name: str, ragged:
                 is_cancelled=CancelCheck(),
                 ragged=ragged,
                 top_values=TOP_VALUES,
-                max_bytes=settings.DEMO_ANALYSIS_MAX_BYTES,
+                # The limit is for uploads; the samples are the demo's own files.
+                max_bytes=settings.DEMO_ANALYSIS_MAX_BYTES if source == SOURCE_UPLOAD else None,
             )
         finally:
             stream.close()
@@ -191,6 +192,9 @@ def analysis_status(state: State, status: bool | int, run_id: str, file_name: st
         state.analysis_bar = ""
         state.analysis_failure = failure or "error"
         state.analysis_outcome = message
+        if failure != "cancelled":
+            # A cancelled run keeps its last count, which shows how far it got.
+            state.analysis_progress = "Stopped."
     if failure == "cancelled":
         notify(state, "warning", f"Analysis of {file_name} cancelled.")
     else:

@@ -67,7 +67,12 @@ def start_analysis(request: HttpRequest) -> HttpResponse:
 
 @csrf_protect
 def _start_analysis(request: HttpRequest, limiter: SizeLimitUploadHandler) -> HttpResponse:
-    redirect = HttpResponseRedirect(reverse("demo:analysis"))
+    # The page's script posts with fetch and stays on the page, so it needs no redirect.
+    # Every outcome reaches the user as a notification either way.
+    if request.headers.get("x-requested-with") == "fetch":
+        redirect: HttpResponse = HttpResponse(status=204)
+    else:
+        redirect = HttpResponseRedirect(reverse("demo:analysis"))
     state = get_state(request)
     upload: UploadedFile | None = request.FILES.get("file")
     sample_key = request.POST.get("sample", "")

@@ -18,24 +18,18 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-# The demo serves its own static files, so `daphne demo_project.asgi:application` needs no
-# web server in front. A production project runs collectstatic and serves STATIC_ROOT with
-# a web server or WhiteNoise instead.
-protocols = {"http": ASGIStaticFilesHandler(django_asgi_app)}
+import longcallbacks.routing  # noqa: E402
 
-# TODO: import longcallbacks.routing directly once that module exists. Until then the
-# demo serves HTTP only.
-try:
-    import longcallbacks.routing  # noqa: E402
-except ModuleNotFoundError as error:
-    # Only a missing routing module is expected. A failed import inside it must surface.
-    if error.name not in ("longcallbacks", "longcallbacks.routing"):
-        raise
-else:
-    # Browsers apply no same-origin policy to WebSockets, so the origin check rejects
-    # handshakes whose Origin header names a host outside ALLOWED_HOSTS.
-    protocols["websocket"] = AllowedHostsOriginValidator(
-        AuthMiddlewareStack(URLRouter(longcallbacks.routing.websocket_urlpatterns))
-    )
-
-application = ProtocolTypeRouter(protocols)
+application = ProtocolTypeRouter(
+    {
+        # The demo serves its own static files, so `daphne demo_project.asgi:application`
+        # needs no web server in front. A production project runs collectstatic and serves
+        # STATIC_ROOT with a web server or WhiteNoise instead.
+        "http": ASGIStaticFilesHandler(django_asgi_app),
+        # Browsers apply no same-origin policy to WebSockets, so the origin check rejects
+        # handshakes whose Origin header names a host outside ALLOWED_HOSTS.
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(longcallbacks.routing.websocket_urlpatterns))
+        ),
+    }
+)

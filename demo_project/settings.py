@@ -139,7 +139,12 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("DEMO_CHANNEL_PREFIX", "asgi")},
+            "CONFIG": {
+                # redis-py 8's default socket_timeout of 5 s would end the blocking receive
+                # of every idle consumer, closing its websocket.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "prefix": os.environ.get("DEMO_CHANNEL_PREFIX", "asgi"),
+            },
         },
     }
 

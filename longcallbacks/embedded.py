@@ -15,6 +15,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from celery import Celery
+from celery._state import _set_task_join_will_block
 from celery.beat import EmbeddedService
 from celery.worker import WorkController
 from channels.layers import InMemoryChannelLayer
@@ -140,6 +141,10 @@ class EmbeddedWorker:
         self._worker_thread.start()
         if not self._ready.wait(timeout):
             raise RuntimeError(f"The embedded Celery worker did not start within {timeout} s.")
+        # A starting worker marks the whole process as running inside a task, which makes
+        # AsyncResult.get() raise. Web requests of this process are not tasks, so the flag is
+        # cleared, as celery.contrib.testing.worker.start_worker does (private API, Celery 5.x).
+        _set_task_join_will_block(False)
         logger.info("Embedded Celery worker started with %d threads.", self.concurrency)
 
         if self.with_beat:
