@@ -26,10 +26,10 @@ class Sample:
 
 
 SAMPLES: tuple[Sample, ...] = (
-    Sample("penguins", "penguins.csv", "Palmer penguins: 344 rows, 8 columns, with NA values"),
-    Sample("penguins-raw", "penguins-raw.csv", "Palmer penguins, raw: 344 rows, 17 columns, with dates"),
-    Sample("sensor-readings", "sensor-readings.csv", "Generated sensor readings: 1,000,000 rows, 47 MB"),
-    Sample("ragged", "ragged.csv", "A broken file: line 4 has an extra field"),
+    Sample("penguins", "penguins.csv", "Penguins: 344 rows, NA values"),
+    Sample("penguins-raw", "penguins-raw.csv", "Penguins raw: 17 columns, dates"),
+    Sample("sensor-readings", "sensor-readings.csv", "Sensor readings: 1,000,000 rows"),
+    Sample("ragged", "ragged.csv", "Broken: a row with an extra field"),
 )
 
 SAMPLES_BY_KEY = {sample.key: sample for sample in SAMPLES}

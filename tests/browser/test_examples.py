@@ -24,6 +24,7 @@ EXAMPLE_PAGES = {
 
 def test_index_links_every_page(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     open_live(page, demo.url + "/")
+    expect(page.locator(".site-header .mode")).to_have_text("distributed mode")
     screenshot(page)
 
     for path, heading in EXAMPLE_PAGES.items():

@@ -45,6 +45,7 @@ def test_embedded_mode_smoke(embedded_demo: DemoProcess, page: Any, screenshot: 
     assert embedded_demo.chosen_mode == "embedded", embedded_demo.log_tail()
     assert "mode: embedded" in embedded_demo.log_text()
     open_live(page, embedded_demo.url + "/examples/periodic/")
+    expect(page.locator(".site-header .mode")).to_have_text("embedded mode")
 
     page.get_by_role("button", name="Start Task").click()
 
