@@ -1,7 +1,7 @@
 """The websocket consumer: relays one state's changes, notifications and runs to a browser tab.
 
 It never runs status functions or callbacks itself; those ran once where the event happened.
-The consumer holds the tab's copy of the state, applies diffs in version order and sends a
+The consumer keeps the tab's copy of the state, applies diffs in version order and sends a
 fresh snapshot from the database when it sees a gap. ``docs/protocol.md`` lists the frames,
 the error codes and the close codes.
 """
@@ -183,8 +183,8 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):
             registry.get(name)
             payload = clean_payload(message.get("payload"))
         except UnknownAction:
-            shown = name[:100] if isinstance(name, str) else name
-            await self.reject_frame("unknown_action", f"No action named {shown!r} exists.", request_id)
+            shown_name = name[:100] if isinstance(name, str) else name
+            await self.reject_frame("unknown_action", f"No action named {shown_name!r} exists.", request_id)
             return
         except InvalidPayload as exc:
             await self.reject_frame("invalid_payload", str(exc), request_id)

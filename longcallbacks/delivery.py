@@ -1,7 +1,7 @@
 """Database side of the websocket consumer: which state a socket may see, and what it is sent.
 
 Every function here is synchronous and runs in a ``database_sync_to_async`` thread. The
-consumer only relays; these functions decide what a tab receives from the database.
+consumer only relays, and these functions decide what a tab receives from the database.
 """
 
 from __future__ import annotations
