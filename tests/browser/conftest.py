@@ -37,12 +37,22 @@ BROWSER_DIR = Path(__file__).resolve().parent
 OUTPUT_DIR = Path(settings.OUTPUT_DIR)
 SCREENSHOT_DIR = OUTPUT_DIR / "screenshots"
 
-# Records the text of every toast as it appears, so a test can check the order of toasts
-# that have already closed again.
+# Records the text of every toast as it appears, and every text that an element of a state
+# variable shows, so a test can check the order of toasts that have already closed again and
+# of values that have already changed again.
 RECORD_TOASTS = """
 window.__toasts = [];
+window.__values = {};
 (function () {
+  function recordValue(element) {
+    var name = element.getAttribute("data-lc-var");
+    var history = window.__values[name] || (window.__values[name] = []);
+    if (history[history.length - 1] !== element.textContent) {
+      history.push(element.textContent);
+    }
+  }
   function watch() {
+    document.querySelectorAll("[data-lc-var]").forEach(recordValue);
     new MutationObserver(function (mutations) {
       mutations.forEach(function (mutation) {
         mutation.addedNodes.forEach(function (node) {
@@ -51,10 +61,15 @@ window.__toasts = [];
             window.__toasts.push((message || node).textContent);
           }
         });
+        var target = mutation.target.nodeType === 1 ? mutation.target : mutation.target.parentElement;
+        var variable = target && target.closest("[data-lc-var]");
+        if (variable) {
+          recordValue(variable);
+        }
       });
-    }).observe(document.documentElement, { childList: true, subtree: true });
+    }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
   }
-  if (document.documentElement) { watch(); } else { document.addEventListener("DOMContentLoaded", watch); }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", watch); } else { watch(); }
 })();
 """
 
@@ -193,6 +208,19 @@ def wait_for_toasts(page: Any, expected: list[str], timeout: float = 20.0) -> li
             raise AssertionError(f"Toasts {expected} did not appear in this order within {timeout} s; seen: {seen}")
         page.wait_for_timeout(100)
         seen = toasts(page)
+    return seen
+
+
+def wait_for_values(page: Any, name: str, expected: list[str], timeout: float = 20.0) -> list[str]:
+    """Wait until state variable ``name`` showed the texts of ``expected`` in this order."""
+    deadline = time.monotonic() + timeout
+    script = f"(window.__values || {{}})[{name!r}] || []"
+    seen: list[str] = page.evaluate(script)
+    while not is_in_order(expected, seen):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} did not show {expected} in this order within {timeout} s; seen: {seen}")
+        page.wait_for_timeout(100)
+        seen = page.evaluate(script)
     return seen
 
 
