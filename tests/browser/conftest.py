@@ -37,9 +37,9 @@ BROWSER_DIR = Path(__file__).resolve().parent
 OUTPUT_DIR = Path(settings.OUTPUT_DIR)
 SCREENSHOT_DIR = OUTPUT_DIR / "screenshots"
 
-# Records the text of every toast as it appears, and every text that an element of a state
-# variable shows, so a test can check the order of toasts that have already closed again and
-# of values that have already changed again.
+# Records the text of every toast as it appears, and every text that a state variable's
+# element shows. Tests then check the order of toasts that have closed again, and of values
+# that have changed again.
 RECORD_TOASTS = """
 window.__toasts = [];
 window.__values = {};
