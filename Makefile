@@ -19,7 +19,7 @@ DEMO_PORT ?= 8000
 # PostgreSQL database for `make test-postgres` when DATABASE_URL is not set.
 POSTGRES_TEST_URL := postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: help venv demo test test-postgres test-soak clean
+.PHONY: help venv demo test test-postgres test-soak docs clean
 
 help:
 	@echo "Targets:"
@@ -28,6 +28,7 @@ help:
 	@echo "  test           run the test suite on SQLite, starting a local Redis if it is down"
 	@echo "  test-postgres  run the integration tests on PostgreSQL (DATABASE_URL, default $(POSTGRES_TEST_URL))"
 	@echo "  test-soak      run the soak tests (marked soak) on PostgreSQL; they print their counts"
+	@echo "  docs           build the HTML docs into docs/_build/html; any Sphinx warning fails the build"
 	@echo "  clean          remove build, test and cache output (keeps $(VENV))"
 	@echo "Variables: PYTEST_ARGS (extra pytest arguments), PYTHON (interpreter for venv),"
 	@echo "           DEMO_HOST, DEMO_PORT (where the demo listens)"
@@ -74,6 +75,10 @@ test-soak: venv
 	@DATABASE_URL="$${DATABASE_URL:-$(POSTGRES_TEST_URL)}" bash scripts/services.sh postgres
 	DATABASE_URL="$${DATABASE_URL:-$(POSTGRES_TEST_URL)}" $(VENV_PYTHON) -m pytest -m soak -s $(PYTEST_ARGS)
 
+# -W turns warnings into errors; --keep-going reports all of them before failing.
+docs: venv
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf build dist *.egg-info .pytest_cache htmlcov test-output .coverage .coverage.*
+	rm -rf build dist *.egg-info .pytest_cache htmlcov test-output .coverage .coverage.* docs/_build
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
