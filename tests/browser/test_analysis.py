@@ -56,6 +56,7 @@ def test_penguins_csv_statistics(demo: DemoProcess, page: Any, screenshot: Calla
 BAD_FILES = [
     pytest.param("ragged.csv", b"name,size\nfirst,1\nsecond,2,extra\n", "error", "Line 3 has 3 fields", id="ragged"),
     pytest.param("empty.csv", b"", "error", "empty", id="empty"),
+    pytest.param("latin.csv", b"\xef\xbb\xbfname,size\nfirst,\xff\xfe\n", "error", "are not valid", id="undecodable"),
     pytest.param("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "error", "not", id="binary"),
 ]
 
