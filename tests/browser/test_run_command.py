@@ -53,6 +53,12 @@ def test_embedded_mode_smoke(embedded_demo: DemoProcess, page: Any, screenshot: 
     expect(state_text(page, "periodic_progress")).to_have_text("Finished.")
     screenshot(page)
 
+    # A plain thread of the web process sends to the in-memory channel layer too.
+    open_live(page, embedded_demo.url + "/examples/manual-thread/")
+    page.get_by_role("button", name="Start Task").click()
+    wait_for_toasts(page, ["Heavy task started...", "Heavy task completed!"])
+    screenshot(page, "manual-thread")
+
 
 def test_ctrl_c_stops_every_process(tmp_path: Path, page: Any, screenshot: Callable[..., Any]) -> None:
     require_redis()
