@@ -49,7 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_PUBLISHES": 3,
     # Hard time limit in seconds for a user function (Celery's time_limit); None for none.
     "TIME_LIMIT": None,
-    # Days after which finished records and delivered or expired notifications are deleted.
+    # Days after which finished long callback records are deleted.
     "RECORD_RETENTION_DAYS": 30,
     # Days without a change after which a state with no running work is deleted.
     "STATE_RETENTION_DAYS": 90,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
@@ -62,6 +62,9 @@ class State:
         object.__setattr__(self, "_group_depth", 0)
         object.__setattr__(self, "_group_index", None)
         object.__setattr__(self, "_atomics", [])
+        # Pushes to send after this lock's state diffs, so a tab sees a value change before a
+        # toast that a callback sent after making it.
+        object.__setattr__(self, "_deferred", [])
 
     def __repr__(self) -> str:
         return f"<State {self._state_id}>"
@@ -90,6 +93,9 @@ class State:
         if name.startswith("_"):
             raise AttributeError(name)
         self._check_declared(name)
+        if not self._atomics:
+            # Outside a lock every read is fresh: another process may have changed the state.
+            object.__setattr__(self, "_data", None)
         data = self._ensure_loaded()
         if name in data:
             # A copy, so that mutating a list in place cannot look like a saved change.
@@ -187,12 +193,13 @@ class State:
             object.__setattr__(self, "_data", row["data"])
             object.__setattr__(self, "_version", row["version"])
             object.__setattr__(self, "_pending", [])
+            object.__setattr__(self, "_deferred", [])
             _held_states()[self._state_id] = self
             self._atomics.append((atomic, None))
             return
 
         atomic.__enter__()
-        saved = (copy.deepcopy(self._data), copy.deepcopy(self._pending))
+        saved = (copy.deepcopy(self._data), copy.deepcopy(self._pending), len(self._deferred))
         self._atomics.append((atomic, saved))
 
     def _exit_lock(
@@ -203,6 +210,7 @@ class State:
             if exc_type is not None:
                 object.__setattr__(self, "_data", saved[0])
                 object.__setattr__(self, "_pending", saved[1])
+                del self._deferred[saved[2] :]
             atomic.__exit__(exc_type, exc, tb)
             return
 
@@ -210,6 +218,9 @@ class State:
         if exc_type is None:
             try:
                 self._write_pending()
+                for callback in self._deferred:
+                    transaction.on_commit(callback)
+                object.__setattr__(self, "_deferred", [])
             except BaseException:
                 self._forget()
                 atomic.__exit__(*sys.exc_info())
@@ -225,6 +236,14 @@ class State:
     def _forget(self) -> None:
         object.__setattr__(self, "_data", None)
         object.__setattr__(self, "_pending", [])
+        object.__setattr__(self, "_deferred", [])
+
+    def _publish_after_changes(self, callback: Callable[[], None]) -> None:
+        """Send ``callback`` after this lock's state diffs when the transaction commits."""
+        if self._atomics:
+            self._deferred.append(callback)
+        else:
+            transaction.on_commit(callback)
 
     def _write_pending(self) -> None:
         changes = [change for change in self._pending if change]

@@ -122,14 +122,22 @@ def test_with_block_reads_fresh_data_under_lock() -> None:
         assert other.counter == 7
 
 
-def test_refresh_reloads_value() -> None:
+def test_reads_outside_lock_are_fresh() -> None:
     state = new_state()
     other = State(get_state_id(state))
     assert other.message == "initial"
     state.message = "changed elsewhere"
-    assert other.message == "initial"
-    assert other.refresh("message") == "changed elsewhere"
     assert other.message == "changed elsewhere"
+    assert other.refresh("message") == "changed elsewhere"
+
+
+def test_reads_inside_lock_see_own_changes() -> None:
+    state = new_state()
+    other = State(get_state_id(state))
+    with state:
+        state.message = "not committed yet"
+        assert state.message == "not committed yet"
+    assert other.message == "not committed yet"
 
 
 def test_snapshot_has_all_variables() -> None:

@@ -206,3 +206,23 @@ def test_group_receives_diffs_in_version_order(state: State) -> None:
     messages = [diff["changes"]["message"] for diff in diffs if "message" in diff["changes"]]
     assert messages == steps
     assert diffs[-1]["changes"]["events"][-1] == ["status", True, "done"]
+
+
+def test_value_change_pushed_before_toast(state: State) -> None:
+    from longcallbacks import notify
+
+    layer = get_channel_layer()
+    state_id = get_state_id(state)
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(group_name(state_id), channel)
+
+    def assign_then_notify(target: State) -> None:
+        target.message = "report ready"
+        notify(target, "success", "Report ready")
+
+    invoke_callback(state_id, assign_then_notify)
+
+    async def receive_types(count: int) -> list[str]:
+        return [(await asyncio.wait_for(layer.receive(channel), timeout=10))["type"] for _ in range(count)]
+
+    assert async_to_sync(receive_types)(2) == ["state.diff", "notification.new"]
