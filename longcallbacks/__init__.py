@@ -87,6 +87,19 @@ if TYPE_CHECKING:
     from .variables import StateVariables
 
 
+def _register_installed_check() -> None:
+    # Registered on import rather than in AppConfig.ready(), which never runs when the app is
+    # missing from INSTALLED_APPS: that is the mistake this check reports.
+    from django.core import checks
+
+    from .checks import check_app_installed
+
+    checks.register(check_app_installed, "longcallbacks")
+
+
+_register_installed_check()
+
+
 def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
     if module_name is None:

@@ -176,6 +176,126 @@ def check_live_limits(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
     return messages
 
 
+def check_app_installed(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Registered when ``longcallbacks`` is imported, so it runs even without the app."""
+    from django.apps import apps
+
+    if apps.is_installed("longcallbacks"):
+        return []
+    return [
+        checks.Error(
+            "longcallbacks is imported but not in INSTALLED_APPS, so its models, signals and "
+            "callbacks modules are not loaded.",
+            hint="Add 'longcallbacks' to INSTALLED_APPS and run migrate.",
+            id="longcallbacks.E008",
+        )
+    ]
+
+
+def _celery_setting(name: str) -> Any:
+    """Return a Celery setting from Django's settings (``CELERY_`` prefix) or the current app."""
+    django_name = f"CELERY_{name.upper()}"
+    if hasattr(settings, django_name):
+        return getattr(settings, django_name)
+    from celery import current_app
+
+    return current_app.conf.get(name)
+
+
+def check_result_backend(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
+    backend = str(_celery_setting("result_backend") or "")
+    if backend != "django-db":
+        messages.append(
+            checks.Warning(
+                f"The Celery result backend is {backend or 'not set'!r}; the admin links runs to "
+                f"django-celery-results rows only with 'django-db'.",
+                hint="Set CELERY_RESULT_BACKEND = 'django-db' and add 'django_celery_results' to INSTALLED_APPS.",
+                id="longcallbacks.W007",
+            )
+        )
+    if not _celery_setting("result_extended"):
+        messages.append(
+            checks.Warning(
+                "CELERY_RESULT_EXTENDED is off, so stored task results lack the task name, "
+                "arguments and worker.",
+                hint="Set CELERY_RESULT_EXTENDED = True.",
+                id="longcallbacks.W008",
+            )
+        )
+    return messages
+
+
+def check_visibility_timeout(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    broker = str(_celery_setting("broker_url") or "")
+    if not broker.startswith(("redis://", "rediss://", "sentinel://")):
+        return []
+    timeout = (_celery_setting("broker_transport_options") or {}).get("visibility_timeout", 3600)
+    limit = lc_settings.TIME_LIMIT
+    if limit is not None and limit < timeout:
+        return []
+    shown = "no TIME_LIMIT" if limit is None else f"TIME_LIMIT={limit} s"
+    return [
+        checks.Warning(
+            f"The Redis broker's visibility_timeout is {timeout} s but long callbacks have {shown}; "
+            f"a message not acknowledged for longer is delivered again to another worker.",
+            hint="Set LONGCALLBACKS['TIME_LIMIT'] below the visibility timeout, or raise "
+            "CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'] above the longest run.",
+            id="longcallbacks.W009",
+        )
+    ]
+
+
+def check_setting_values(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
+    positive_numbers = (
+        "CONNECTION_TIMEOUT", "NOTIFICATION_RETENTION", "HEARTBEAT_INTERVAL", "LOST_AFTER", "CHECK_INTERVAL",
+        "WAITING_NOTICE_AFTER", "QUEUE_EXPIRY", "REPUBLISH_AFTER", "RECORD_RETENTION_DAYS", "STATE_RETENTION_DAYS",
+        "PROGRESS_INTERVAL", "CANCEL_GRACE",
+    )  # fmt: skip
+    positive_integers = ("MAX_RUNNING_PER_STATE", "PRUNE_BATCH_SIZE", "MAX_PUBLISHES", "NOTIFICATION_DURATION")
+
+    def invalid(key: str, value: Any, expected: str) -> None:
+        messages.append(
+            checks.Error(
+                f"LONGCALLBACKS[{key!r}] is {value!r}, which is invalid.",
+                hint=f"Use {expected}.",
+                id="longcallbacks.E009",
+            )
+        )
+
+    for key in positive_numbers:
+        value = getattr(lc_settings, key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            invalid(key, value, "a number greater than 0")
+    for key in positive_integers:
+        value = getattr(lc_settings, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            invalid(key, value, "an int greater than 0")
+    limit = lc_settings.TIME_LIMIT
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0):
+        invalid("TIME_LIMIT", limit, "None or a number of seconds greater than 0")
+    allowed = lc_settings.ALLOWED_MODULES
+    if isinstance(allowed, str) or not all(isinstance(item, str) for item in allowed):
+        invalid("ALLOWED_MODULES", allowed, "a list or tuple of module names")
+    queue = lc_settings.QUEUE
+    if queue is not None and not isinstance(queue, str):
+        invalid("QUEUE", queue, "None or a queue name")
+    handler = lc_settings.ON_EXCEPTION
+    if isinstance(handler, str) and handler:
+        try:
+            import_string(handler)
+        except ImportError as exc:
+            invalid("ON_EXCEPTION", handler, f"the dotted path of an importable function ({exc})")
+    elif handler is not None and not callable(handler):
+        invalid("ON_EXCEPTION", handler, "None, a dotted path or a function")
+    lost_after, heartbeat = lc_settings.LOST_AFTER, lc_settings.HEARTBEAT_INTERVAL
+    numbers = all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (lost_after, heartbeat))
+    if numbers and lost_after <= 2 * heartbeat:
+        invalid("LOST_AFTER", lost_after, f"more than twice HEARTBEAT_INTERVAL ({heartbeat} s)")
+    return messages
+
+
 def register() -> None:
     checks.register(check_settings, "longcallbacks")
     checks.register(check_channel_layer, "longcallbacks")
@@ -183,3 +303,6 @@ def register() -> None:
     checks.register(check_sqlite_locking, "longcallbacks", checks.Tags.database)
     checks.register(check_serializer, "longcallbacks")
     checks.register(check_checker_scheduled, "longcallbacks")
+    checks.register(check_result_backend, "longcallbacks")
+    checks.register(check_visibility_timeout, "longcallbacks")
+    checks.register(check_setting_values, "longcallbacks")
