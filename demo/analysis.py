@@ -9,7 +9,7 @@ bad file, so the status function receives False and notifies the user of the rea
 from __future__ import annotations
 
 import time
-from typing import Any, BinaryIO
+from typing import Any, Literal, cast
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -28,7 +28,7 @@ from longcallbacks import (
 
 from .charts import histogram_svg
 from .csv_analysis import AnalysisCancelled, CsvAnalysisError, analyze_csv
-from .samples import GeneratedSensorCsv, open_sample
+from .samples import ReadableFile, open_sample
 
 # Seconds between two progress texts pushed to the page (each locks the state row briefly),
 # and between two reads of the record's cancelled status.
@@ -48,16 +48,20 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # Worker side ------------------------------------------------------------------------
 
 
-def open_source(source: str, name: str) -> tuple[BinaryIO | GeneratedSensorCsv, int]:
+def open_source(source: str, name: str) -> tuple[ReadableFile, int]:
     """Open an upload (a storage name) or a sample (its key) and return it with its size."""
     if source == SOURCE_UPLOAD:
         return default_storage.open(name, "rb"), default_storage.size(name)
     if source == SOURCE_SAMPLE:
         return open_sample(name)
-    raise ValueError(f"Unknown analysis source {source!r}; expected {SOURCE_UPLOAD!r} or {SOURCE_SAMPLE!r}.")
+    raise ValueError(
+        f"Unknown analysis source {source!r}; expected {SOURCE_UPLOAD!r} or {SOURCE_SAMPLE!r}."
+    )
 
 
-def report_progress(state_id: str, run_id: str, rows_read: int, bytes_read: int, total_bytes: int | None) -> None:
+def report_progress(
+    state_id: str, run_id: str, rows_read: int, bytes_read: int, total_bytes: int | None
+) -> None:
     """Store the progress in the long callback record and show it on the page.
 
     set_progress fills the record (the admin shows it) and raises LongCallbackCancelled once
@@ -69,7 +73,9 @@ def report_progress(state_id: str, run_id: str, rows_read: int, bytes_read: int,
         set_progress(min(bytes_read, total_bytes), total_bytes, message)
     else:
         set_progress(rows_read, None, message)
-    invoke_callback(state_id, show_progress, [run_id, rows_read, bytes_read, total_bytes])
+    invoke_callback(
+        state_id, show_progress, [run_id, rows_read, bytes_read, total_bytes]
+    )
 
 
 class ProgressThrottle:
@@ -80,7 +86,9 @@ class ProgressThrottle:
         self.run_id = run_id
         self.last_sent = 0.0
 
-    def __call__(self, rows_read: int, bytes_read: int, total_bytes: int | None) -> None:
+    def __call__(
+        self, rows_read: int, bytes_read: int, total_bytes: int | None
+    ) -> None:
         now = time.monotonic()
         if now - self.last_sent < PROGRESS_INTERVAL:
             return
@@ -102,11 +110,19 @@ class CancelCheck:
         return is_cancelled()
 
 
-def analyse_csv_file(state_id: str, run_id: str, source: str, name: str, ragged: str) -> dict[str, Any]:
+def analyse_csv_file(
+    state_id: str, run_id: str, source: str, name: str, ragged: str
+) -> dict[str, Any]:
     """Analyse one CSV file and return the engine's summary with the run time added.
 
-    An upload is deleted from storage afterwards, whatever the outcome.
+    An upload is deleted from storage afterwards, whatever the outcome. Raises ValueError
+    for a ``ragged`` other than "error" or "skip".
     """
+    if ragged not in RAGGED_CHOICES:
+        raise ValueError(
+            f"Invalid ragged option {ragged!r}; expected one of {RAGGED_CHOICES}."
+        )
+    ragged_rows = cast(Literal["error", "skip"], ragged)
     started = time.monotonic()
     try:
         stream, size = open_source(source, name)
@@ -116,10 +132,12 @@ def analyse_csv_file(state_id: str, run_id: str, source: str, name: str, ragged:
                 total_bytes=size,
                 on_progress=ProgressThrottle(state_id, run_id),
                 is_cancelled=CancelCheck(),
-                ragged=ragged,
+                ragged=ragged_rows,
                 top_values=TOP_VALUES,
                 # The limit is for uploads; the samples are the demo's own files.
-                max_bytes=settings.DEMO_ANALYSIS_MAX_BYTES if source == SOURCE_UPLOAD else None,
+                max_bytes=settings.DEMO_ANALYSIS_MAX_BYTES
+                if source == SOURCE_UPLOAD
+                else None,
             )
         finally:
             stream.close()
@@ -127,7 +145,11 @@ def analyse_csv_file(state_id: str, run_id: str, source: str, name: str, ragged:
         invoke_callback(state_id, record_failure, [run_id, "error", error.message])
         raise
     except AnalysisCancelled:
-        invoke_callback(state_id, record_failure, [run_id, "cancelled", "The analysis was cancelled."])
+        invoke_callback(
+            state_id,
+            record_failure,
+            [run_id, "cancelled", "The analysis was cancelled."],
+        )
         raise
     finally:
         if source == SOURCE_UPLOAD:
@@ -141,7 +163,9 @@ def analyse_csv_file(state_id: str, run_id: str, source: str, name: str, ragged:
 # State side: callbacks and the status function ----------------------------------------
 
 
-def show_progress(state: State, run_id: str, rows_read: int, bytes_read: int, total_bytes: int | None) -> None:
+def show_progress(
+    state: State, run_id: str, rows_read: int, bytes_read: int, total_bytes: int | None
+) -> None:
     if state.analysis_run != run_id:
         return
     if total_bytes:
@@ -156,7 +180,13 @@ def show_progress(state: State, run_id: str, rows_read: int, bytes_read: int, to
 
 
 def progress_bar(percent: int) -> str:
-    return str(format_html('<progress class="progress" max="100" value="{}">{}%</progress>', percent, percent))
+    return str(
+        format_html(
+            '<progress class="progress" max="100" value="{}">{}%</progress>',
+            percent,
+            percent,
+        )
+    )
 
 
 def record_failure(state: State, run_id: str, kind: str, message: str) -> None:
@@ -167,7 +197,13 @@ def record_failure(state: State, run_id: str, kind: str, message: str) -> None:
         state.analysis_outcome = message
 
 
-def analysis_status(state: State, status: bool | int, run_id: str, file_name: str, result: dict[str, Any] | None) -> None:
+def analysis_status(
+    state: State,
+    status: bool | int,
+    run_id: str,
+    file_name: str,
+    result: dict[str, Any] | None,
+) -> None:
     """Show the table when the run succeeded, or the reason it failed, and clear the running run."""
     if not isinstance(status, bool) or state.analysis_run != run_id:
         return
@@ -177,15 +213,25 @@ def analysis_status(state: State, status: bool | int, run_id: str, file_name: st
             state.analysis_run = ""
             state.analysis_record = ""
             state.analysis_failure = ""
-            state.analysis_progress = f"{result['row_count']:,} rows analysed in {result['seconds']} s"
+            state.analysis_progress = (
+                f"{result['row_count']:,} rows analysed in {result['seconds']} s"
+            )
             state.analysis_bar = progress_bar(100)
             state.analysis_outcome = summary_sentence(file_name, result)
             state.analysis_result = render_result(file_name, result)
-        notify(state, "success", f"Analysis of {file_name} finished: {result['row_count']:,} rows.")
+        notify(
+            state,
+            "success",
+            f"Analysis of {file_name} finished: {result['row_count']:,} rows.",
+        )
         return
 
     failure = state.analysis_failure
-    message = state.analysis_outcome if failure else "The analysis failed unexpectedly. The server log has the details."
+    message = (
+        state.analysis_outcome
+        if failure
+        else "The analysis failed unexpectedly. The server log has the details."
+    )
     with state:
         state.analysis_run = ""
         state.analysis_record = ""
@@ -210,13 +256,11 @@ def summary_sentence(file_name: str, result: dict[str, Any]) -> str:
 # Rendering ---------------------------------------------------------------------------
 
 
-def format_number(value: float | int | str | None) -> str:
+def format_number(value: float | str | None) -> str:
     """Format a statistic for the table: integers whole, other numbers with two decimals."""
     if value is None:
         return "–"
-    if isinstance(value, bool) or isinstance(value, str):
-        return str(value)
-    if isinstance(value, int):
+    if isinstance(value, (bool, str, int)):
         return str(value)
     if value != 0 and abs(value) < 0.01:
         return f"{value:.3g}"
@@ -237,7 +281,9 @@ def render_result(file_name: str, result: dict[str, Any]) -> str:
                 "count": f"{column['count']:,}",
                 "missing": f"{column['missing']:,}",
                 "has_missing": column["missing"] > 0,
-                "missing_percent": f"{100 * column['missing'] / total:.1f}" if total else "0.0",
+                "missing_percent": f"{100 * column['missing'] / total:.1f}"
+                if total
+                else "0.0",
                 "distinct": f"{column['distinct']:,}",
                 "distinct_approximate": column["distinct_approximate"],
                 "min": format_number(column["min"]),
@@ -245,12 +291,17 @@ def render_result(file_name: str, result: dict[str, Any]) -> str:
                 "mean": format_number(column["mean"]),
                 "std": format_number(column["std"]),
                 "top_values": [
-                    {"value": item["value"], "count_text": f"{item['count']:,}"} for item in column["top_values"]
+                    {"value": item["value"], "count_text": f"{item['count']:,}"}
+                    for item in column["top_values"]
                 ],
                 "top_values_approximate": column["top_values_approximate"],
-                "histogram": histogram_svg(counts, f"Histogram of {column['name']}") if counts else "",
+                "histogram": histogram_svg(counts, f"Histogram of {column['name']}")
+                if counts
+                else "",
                 "histogram_range": (
-                    f"{format_number(column['min'])} to {format_number(column['max'])}" if counts else ""
+                    f"{format_number(column['min'])} to {format_number(column['max'])}"
+                    if counts
+                    else ""
                 ),
             }
         )
@@ -260,7 +311,9 @@ def render_result(file_name: str, result: dict[str, Any]) -> str:
         "row_count": f"{result['row_count']:,}",
         "skipped_rows": f"{result['skipped_rows']:,}" if result["skipped_rows"] else "",
         "columns": columns,
-        "delimiter": DELIMITER_NAMES.get(result["delimiter"], repr(result["delimiter"])),
+        "delimiter": DELIMITER_NAMES.get(
+            result["delimiter"], repr(result["delimiter"])
+        ),
     }
     return render_to_string("demo/analysis_result.html", context)
 

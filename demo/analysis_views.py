@@ -15,9 +15,21 @@ from django.utils.text import get_valid_filename
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from longcallbacks import TooManyLongCallbacks, get_state, get_state_id, invoke_long_callback, notify
+from longcallbacks import (
+    TooManyLongCallbacks,
+    get_state,
+    get_state_id,
+    invoke_long_callback,
+    notify,
+)
 
-from .analysis import RAGGED_CHOICES, SOURCE_SAMPLE, SOURCE_UPLOAD, analyse_csv_file, analysis_status
+from .analysis import (
+    RAGGED_CHOICES,
+    SOURCE_SAMPLE,
+    SOURCE_UPLOAD,
+    analyse_csv_file,
+    analysis_status,
+)
 from .samples import SAMPLES, SAMPLES_BY_KEY
 
 UPLOAD_FOLDER = "analysis"
@@ -66,7 +78,9 @@ def start_analysis(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_protect
-def _start_analysis(request: HttpRequest, limiter: SizeLimitUploadHandler) -> HttpResponse:
+def _start_analysis(
+    request: HttpRequest, limiter: SizeLimitUploadHandler
+) -> HttpResponse:
     # The page's script posts with fetch and stays on the page, so it needs no redirect.
     # Every outcome reaches the user as a notification either way.
     if request.headers.get("x-requested-with") == "fetch":
@@ -80,19 +94,32 @@ def _start_analysis(request: HttpRequest, limiter: SizeLimitUploadHandler) -> Ht
 
     if limiter.too_large:
         limit = settings.DEMO_ANALYSIS_MAX_BYTES
-        notify(state, "error", f"The file is larger than the limit of {limit:,} bytes. Choose a smaller file.")
+        notify(
+            state,
+            "error",
+            f"The file is larger than the limit of {limit:,} bytes. Choose a smaller file.",
+        )
         return redirect
     if ragged not in RAGGED_CHOICES:
-        notify(state, "error", f"Invalid choice {ragged[:40]!r} for ragged rows; choose 'error' or 'skip'.")
+        notify(
+            state,
+            "error",
+            f"Invalid choice {ragged[:40]!r} for ragged rows; choose 'error' or 'skip'.",
+        )
         return redirect
     if state.analysis_run:
-        notify(state, "warning", "An analysis is already running. Cancel it or wait for it to finish.")
+        notify(
+            state,
+            "warning",
+            "An analysis is already running. Cancel it or wait for it to finish.",
+        )
         return redirect
 
     if upload is not None:
         file_name = upload.name or "upload.csv"
         stored_name = default_storage.save(
-            f"{UPLOAD_FOLDER}/{uuid.uuid4().hex}/{get_valid_filename(file_name) or 'upload.csv'}", upload
+            f"{UPLOAD_FOLDER}/{uuid.uuid4().hex}/{get_valid_filename(file_name) or 'upload.csv'}",
+            upload,
         )
         source, name = SOURCE_UPLOAD, stored_name
     elif sample_key in SAMPLES_BY_KEY:
@@ -125,7 +152,11 @@ def _start_analysis(request: HttpRequest, limiter: SizeLimitUploadHandler) -> Ht
         # The state changes and the library's warning were rolled back with the transaction
         # of `with state:`, so the warning is sent again outside it.
         _delete_upload(source, name)
-        notify(state, "warning", "Too many tasks are running. Wait for one to finish, then try again.")
+        notify(
+            state,
+            "warning",
+            "Too many tasks are running. Wait for one to finish, then try again.",
+        )
         return redirect
     except Exception:
         _delete_upload(source, name)

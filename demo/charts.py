@@ -40,16 +40,22 @@ def pi_chart_svg(points: Sequence[Sequence[float]]) -> str:
 
     def y_of(value: float) -> float:
         clipped = min(max(value, PI_Y_MIN), PI_Y_MAX)
-        return PI_MARGIN_TOP + plot_height * (PI_Y_MAX - clipped) / (PI_Y_MAX - PI_Y_MIN)
+        return PI_MARGIN_TOP + plot_height * (PI_Y_MAX - clipped) / (
+            PI_Y_MAX - PI_Y_MIN
+        )
 
-    line = " ".join(f"{_number(x_of(float(n)))},{_number(y_of(float(v)))}" for n, v in points)
+    line = " ".join(
+        f"{_number(x_of(float(n)))},{_number(y_of(float(v)))}" for n, v in points
+    )
     pi_y = _number(y_of(math.pi))
     bottom = PI_MARGIN_TOP + plot_height
     right = PI_MARGIN_LEFT + plot_width
 
     parts = [
-        f'<svg class="chart" viewBox="0 0 {PI_WIDTH} {PI_HEIGHT}" role="img" '
-        f'aria-label="Leibniz approximations of pi against the number of iterations">',
+        (
+            f'<svg class="chart" viewBox="0 0 {PI_WIDTH} {PI_HEIGHT}" role="img" '
+            f'aria-label="Leibniz approximations of pi against the number of iterations">'
+        ),
         f'<line class="chart-axis" x1="{PI_MARGIN_LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}"/>',
         f'<line class="chart-axis" x1="{PI_MARGIN_LEFT}" y1="{PI_MARGIN_TOP}" x2="{PI_MARGIN_LEFT}" y2="{bottom}"/>',
         f'<line class="chart-reference" x1="{PI_MARGIN_LEFT}" y1="{pi_y}" x2="{right}" y2="{pi_y}"/>',
@@ -61,10 +67,14 @@ def pi_chart_svg(points: Sequence[Sequence[float]]) -> str:
             f'<text class="chart-label" x="{PI_MARGIN_LEFT - 8}" y="{y}" text-anchor="end" '
             f'dominant-baseline="middle">{tick:.1f}</text>'
         )
-    for exponent in range(0, int(max_log) + 1):
+    for exponent in range(int(max_log) + 1):
         x = _number(x_of(10.0**exponent))
-        parts.append(f'<line class="chart-tick" x1="{x}" y1="{bottom}" x2="{x}" y2="{bottom + 4}"/>')
-        parts.append(f'<text class="chart-label" x="{x}" y="{bottom + 18}" text-anchor="middle">10{_superscript(exponent)}</text>')
+        parts.append(
+            f'<line class="chart-tick" x1="{x}" y1="{bottom}" x2="{x}" y2="{bottom + 4}"/>'
+        )
+        parts.append(
+            f'<text class="chart-label" x="{x}" y="{bottom + 18}" text-anchor="middle">10{_superscript(exponent)}</text>'
+        )
     parts.append(f'<polyline class="chart-line" points="{line}"/>')
     parts.append(
         f'<text class="chart-label" x="{PI_MARGIN_LEFT + plot_width / 2:.0f}" y="{PI_HEIGHT - 2}" '

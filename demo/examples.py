@@ -14,7 +14,14 @@ from typing import Any
 
 from django.db import transaction
 
-from longcallbacks import State, action, get_state_id, invoke_callback, invoke_long_callback, notify
+from longcallbacks import (
+    State,
+    action,
+    get_state_id,
+    invoke_callback,
+    invoke_long_callback,
+    notify,
+)
 
 from .charts import pi_chart_svg
 from .pi import approximate_pi_points, error_digits
@@ -97,7 +104,9 @@ def periodic_status(state: State, status: bool | int) -> None:
 def periodic_start(state: State, payload: dict[str, Any]) -> None:
     notify(state, "info", "Heavy task started...")
     state.periodic_progress = "Starting."
-    invoke_long_callback(state, heavy_function_in_steps, [10, 1], periodic_status, period=1000)
+    invoke_long_callback(
+        state, heavy_function_in_steps, [10, 1], periodic_status, period=1000
+    )
 
 
 # /examples/trigger-update/ ---------------------------------------------------------
@@ -146,7 +155,10 @@ def heavy_work_in_thread(state_id: str, seconds: float) -> None:
 def manual_thread_start(state: State, payload: dict[str, Any]) -> None:
     notify(state, "info", "Heavy task started...")
     thread = threading.Thread(
-        target=heavy_work_in_thread, args=(get_state_id(state), 10), name="demo-heavy-task", daemon=True
+        target=heavy_work_in_thread,
+        args=(get_state_id(state), 10),
+        name="demo-heavy-task",
+        daemon=True,
     )
     # The action runs in a transaction. Starting after the commit means the thread's own
     # invoke_callback never waits for this action's lock on the state.
@@ -189,10 +201,16 @@ def approximate_pi(iterations: int) -> dict[str, Any]:
     """Sum the Leibniz series; the result carries the points of the convergence chart."""
     started = time.monotonic()
     value, points = approximate_pi_points(iterations, PI_CHART_POINTS)
-    return {"value": value, "points": points, "seconds": round(time.monotonic() - started, 2)}
+    return {
+        "value": value,
+        "points": points,
+        "seconds": round(time.monotonic() - started, 2),
+    }
 
 
-def pi_status(state: State, status: bool | int, iterations: int, result: dict[str, Any] | None) -> None:
+def pi_status(
+    state: State, status: bool | int, iterations: int, result: dict[str, Any] | None
+) -> None:
     if not isinstance(status, bool):
         state.pi_elapsed = f"{status} s elapsed"
         return
@@ -238,7 +256,9 @@ def pi_start(state: State, payload: dict[str, Any]) -> None:
         state.pi_elapsed = "0 s elapsed"
         state.pi_value = "Computing..."
         state.pi_chart = ""
-    invoke_long_callback(state, approximate_pi, [iterations], pi_status, [iterations], period=1000)
+    invoke_long_callback(
+        state, approximate_pi, [iterations], pi_status, [iterations], period=1000
+    )
 
 
 def pi_true_value() -> str:

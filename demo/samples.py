@@ -13,9 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+
+
+class ReadableFile(Protocol):
+    """What the analysis needs of a file: binary reads and a close."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,7 @@ SAMPLES_BY_KEY = {sample.key: sample for sample in SAMPLES}
 SENSOR_ROWS = 1_000_000
 
 
-def open_sample(key: str) -> tuple[BinaryIO | GeneratedSensorCsv, int]:
+def open_sample(key: str) -> tuple[ReadableFile, int]:
     """Open a sample for reading in binary mode and return it with its size in bytes.
 
     Raises KeyError for an unknown key.
@@ -87,16 +95,26 @@ class GeneratedSensorCsv:
     def _row(self, index: int) -> str:
         recorded_at = (self.START + timedelta(minutes=index)).isoformat()
         sensor = f"S{index % 20 + 1:02d}"
-        temperature = 24.0 + 8.0 * math.sin(index / 1440 * 2 * math.pi) + self._random.gauss(0.0, 1.5)
+        temperature = (
+            24.0
+            + 8.0 * math.sin(index / 1440 * 2 * math.pi)
+            + self._random.gauss(0.0, 1.5)
+        )
         temperature = min(max(temperature, 10.0), 39.99)
-        humidity = "NA" if index % self.MISSING_EVERY == 0 else f"{min(max(self._random.gauss(55.0, 12.0), 20.0), 89.9):.1f}"
+        humidity = (
+            "NA"
+            if index % self.MISSING_EVERY == 0
+            else f"{min(max(self._random.gauss(55.0, 12.0), 20.0), 89.9):.1f}"
+        )
         ok = "no" if index % self.FAILED_EVERY == 0 else "yes"
         return f"{index + 1:07d},{recorded_at},{sensor},{temperature:.2f},{humidity},{ok}\n"
 
     def read(self, size: int = -1, /) -> bytes:
         while (size < 0 or len(self._buffer) < size) and self._next_row < self.rows:
             stop = min(self._next_row + self.ROWS_PER_BLOCK, self.rows)
-            self._buffer += "".join(self._row(index) for index in range(self._next_row, stop)).encode("ascii")
+            self._buffer += "".join(
+                self._row(index) for index in range(self._next_row, stop)
+            ).encode("ascii")
             self._next_row = stop
         if size < 0:
             size = len(self._buffer)

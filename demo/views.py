@@ -39,25 +39,43 @@ EXAMPLES: tuple[ExamplePage, ...] = (
         "status",
         "Status function",
         "A status function hears whether the heavy function succeeded or raised.",
-        (examples.status_start, examples.status_start_failing, examples.heavy_status, examples.failing_heavy_function),
+        (
+            examples.status_start,
+            examples.status_start_failing,
+            examples.heavy_status,
+            examples.failing_heavy_function,
+        ),
     ),
     ExamplePage(
         "periodic",
         "Periodic status",
         "With a period of 1000 ms, the status function also gets a count every second.",
-        (examples.periodic_start, examples.heavy_function_in_steps, examples.periodic_status),
+        (
+            examples.periodic_start,
+            examples.heavy_function_in_steps,
+            examples.periodic_status,
+        ),
     ),
     ExamplePage(
         "trigger-update",
         "Updates from the worker",
         "The heavy function calls invoke_callback to update the page while it runs.",
-        (examples.respond_action, examples.respond, examples.add_log_line, examples.respond_status),
+        (
+            examples.respond_action,
+            examples.respond,
+            examples.add_log_line,
+            examples.respond_status,
+        ),
     ),
     ExamplePage(
         "manual-thread",
         "Manual thread",
         "A plain thread in the web process reports back with invoke_callback.",
-        (examples.manual_thread_start, examples.heavy_work_in_thread, examples.notify_completed),
+        (
+            examples.manual_thread_start,
+            examples.heavy_work_in_thread,
+            examples.notify_completed,
+        ),
     ),
     ExamplePage(
         "result",
@@ -84,7 +102,11 @@ def source_of(function: Callable[..., Any]) -> str:
 def index(request: HttpRequest) -> HttpResponse:
     # Creating the state here saves its id in the session, which the websocket then reads.
     get_state(request)
-    return render(request, "demo/index.html", {"examples": EXAMPLES, "title": "Long callbacks in Django"})
+    return render(
+        request,
+        "demo/index.html",
+        {"examples": EXAMPLES, "title": "Long callbacks in Django"},
+    )
 
 
 def example(request: HttpRequest, slug: str) -> HttpResponse:

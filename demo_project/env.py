@@ -1,5 +1,6 @@
 """Helpers that turn environment variables into Django settings values."""
 
+import math
 import os
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
@@ -39,9 +40,13 @@ def env_float(name: str, default: float, minimum: float | None = None) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"Invalid value {raw!r} for {name}: expected a number such as 0.1.") from None
-    if value != value or (minimum is not None and value < minimum):
-        raise ImproperlyConfigured(f"Invalid value {raw!r} for {name}: expected a number of at least {minimum}.")
+        raise ImproperlyConfigured(
+            f"Invalid value {raw!r} for {name}: expected a number such as 0.1."
+        ) from None
+    if math.isnan(value) or (minimum is not None and value < minimum):
+        raise ImproperlyConfigured(
+            f"Invalid value {raw!r} for {name}: expected a number of at least {minimum}."
+        )
     return value
 
 
@@ -53,9 +58,13 @@ def env_int(name: str, default: int, minimum: int | None = None) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"Invalid value {raw!r} for {name}: expected a whole number.") from None
+        raise ImproperlyConfigured(
+            f"Invalid value {raw!r} for {name}: expected a whole number."
+        ) from None
     if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"Invalid value {raw!r} for {name}: expected a whole number of at least {minimum}.")
+        raise ImproperlyConfigured(
+            f"Invalid value {raw!r} for {name}: expected a whole number of at least {minimum}."
+        )
     return value
 
 
@@ -91,7 +100,9 @@ def parse_database_url(url: str, base_dir: Path) -> dict:
 def _postgres_settings(parts: SplitResult) -> dict:
     name = unquote(parts.path.lstrip("/"))
     if not name:
-        raise ImproperlyConfigured("DATABASE_URL is missing the database name, as in postgres://host:5432/NAME.")
+        raise ImproperlyConfigured(
+            "DATABASE_URL is missing the database name, as in postgres://host:5432/NAME."
+        )
 
     try:
         port = parts.port

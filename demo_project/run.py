@@ -34,17 +34,37 @@ ROUTINE_LOG_MARKERS = ("longcallbacks.check_long_callbacks", "longcallbacks-chec
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m demo_project.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default=os.environ.get("DEMO_HOST", "127.0.0.1"), help="address to listen on (default 127.0.0.1, or DEMO_HOST)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", "8000")), help="TCP port to listen on (default 8000, or DEMO_PORT)")
+    parser = argparse.ArgumentParser(
+        prog="python -m demo_project.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("DEMO_HOST", "127.0.0.1"),
+        help="address to listen on (default 127.0.0.1, or DEMO_HOST)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("DEMO_PORT", "8000")),
+        help="TCP port to listen on (default 8000, or DEMO_PORT)",
+    )
     parser.add_argument(
         "--mode",
         choices=("auto", "distributed", "embedded"),
         default="auto",
         help="auto (the default) picks distributed when Redis responds at REDIS_URL, else embedded",
     )
-    parser.add_argument("--concurrency", type=int, default=4, help="worker processes (distributed) or threads (embedded); default 4")
-    parser.add_argument("--skip-migrate", action="store_true", help="do not run `manage.py migrate` first")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        help="worker processes (distributed) or threads (embedded); default 4",
+    )
+    parser.add_argument(
+        "--skip-migrate",
+        action="store_true",
+        help="do not run `manage.py migrate` first",
+    )
     arguments = parser.parse_args(argv)
     if not 0 < arguments.port < 65536:
         parser.error(f"invalid port {arguments.port}: use a number from 1 to 65535")
@@ -95,7 +115,10 @@ def log(message: str) -> None:
 def migrate(environment: dict[str, str]) -> None:
     log("applying database migrations")
     subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"], cwd=ROOT, env=environment, check=True
+        [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env=environment,
+        check=True,
     )
 
 
@@ -105,7 +128,9 @@ def migrate(environment: dict[str, str]) -> None:
 class ChildProcess:
     """One process of the demo, in its own process group, with its output prefixed by its name."""
 
-    def __init__(self, name: str, command: list[str], environment: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, command: list[str], environment: dict[str, str]
+    ) -> None:
         self.name = name
         self.ready = threading.Event()
         self.ready_text: str | None = None
@@ -120,7 +145,9 @@ class ChildProcess:
             process_group=0,
         )
         log(f"started {name} (pid {self.process.pid})")
-        self._relay = threading.Thread(target=self._relay_output, name=f"relay-{name}", daemon=True)
+        self._relay = threading.Thread(
+            target=self._relay_output, name=f"relay-{name}", daemon=True
+        )
 
     def watch_for(self, text: str) -> None:
         self.ready_text = text
@@ -149,7 +176,9 @@ class ChildProcess:
                 pass
 
 
-def wait_for_port(host: str, port: int, children: list[ChildProcess], timeout: float) -> None:
+def wait_for_port(
+    host: str, port: int, children: list[ChildProcess], timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         exited_child(children)
@@ -158,14 +187,18 @@ def wait_for_port(host: str, port: int, children: list[ChildProcess], timeout: f
                 return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError(f"the web server did not listen on {host}:{port} within {timeout:.0f} s")
+    raise RuntimeError(
+        f"the web server did not listen on {host}:{port} within {timeout:.0f} s"
+    )
 
 
 def exited_child(children: list[ChildProcess]) -> None:
     for child in children:
         code = child.process.poll()
         if code is not None:
-            raise RuntimeError(f"{child.name} (pid {child.process.pid}) exited with status {code}")
+            raise RuntimeError(
+                f"{child.name} (pid {child.process.pid}) exited with status {code}"
+            )
 
 
 def stop_children(children: list[ChildProcess]) -> None:
@@ -173,7 +206,10 @@ def stop_children(children: list[ChildProcess]) -> None:
     alive = [child for child in children if child.process.poll() is None]
     if not alive:
         return
-    log("stopping " + ", ".join(f"{child.name} (pid {child.process.pid})" for child in alive))
+    log(
+        "stopping "
+        + ", ".join(f"{child.name} (pid {child.process.pid})" for child in alive)
+    )
     for child in alive:
         child.signal_group(signal.SIGTERM)
 
@@ -182,7 +218,9 @@ def stop_children(children: list[ChildProcess]) -> None:
         try:
             child.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            log(f"{child.name} (pid {child.process.pid}) did not stop within {STOP_TIMEOUT:.0f} s; killing it")
+            log(
+                f"{child.name} (pid {child.process.pid}) did not stop within {STOP_TIMEOUT:.0f} s; killing it"
+            )
     for child in alive:
         # Also reaches pool processes that outlived the worker, because they stay in its group.
         # The group id cannot be reused while any member lives, so this hits only our processes.
@@ -229,9 +267,13 @@ def run_distributed(arguments: argparse.Namespace, environment: dict[str, str]) 
         while not worker.ready.wait(0.2):
             exited_child(children)
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker was not ready within {START_TIMEOUT:.0f} s")
+                raise RuntimeError(
+                    f"the Celery worker was not ready within {START_TIMEOUT:.0f} s"
+                )
         wait_for_port(arguments.host, arguments.port, children, START_TIMEOUT)
-        log(f"ready in distributed mode at {url_for(arguments.host, arguments.port)} (press Ctrl-C to stop)")
+        log(
+            f"ready in distributed mode at {url_for(arguments.host, arguments.port)} (press Ctrl-C to stop)"
+        )
 
         while True:
             exited_child(children)
@@ -258,22 +300,26 @@ def run_embedded(arguments: argparse.Namespace) -> int:
     # daphne.server installs Twisted's asyncio reactor, which must happen before anything
     # else imports twisted.internet.reactor.
     import daphne.server
+    from channels.layers import get_channel_layer
     from daphne.endpoints import build_endpoint_description_strings
 
     from demo_project.asgi import application
     from demo_project.celery import app as celery_app
-
-    from channels.layers import get_channel_layer
-
     from longcallbacks.embedded import EmbeddedChannelLayer, EmbeddedWorker
 
     layer = get_channel_layer()
     if not isinstance(layer, EmbeddedChannelLayer):
-        log(f"error: embedded mode needs EmbeddedChannelLayer, but the channel layer is {type(layer).__name__}")
+        log(
+            f"error: embedded mode needs EmbeddedChannelLayer, but the channel layer is {type(layer).__name__}"
+        )
         return 1
     layer.bind_loop(daphne.server.twisted_loop)
 
-    worker = EmbeddedWorker(celery_app, concurrency=arguments.concurrency, hostname="demo-embedded@localhost")
+    worker = EmbeddedWorker(
+        celery_app,
+        concurrency=arguments.concurrency,
+        hostname="demo-embedded@localhost",
+    )
     worker.start()
     url = url_for(arguments.host, arguments.port)
 
@@ -282,7 +328,9 @@ def run_embedded(arguments: argparse.Namespace) -> int:
 
     server = daphne.server.Server(
         application=application,
-        endpoints=build_endpoint_description_strings(host=arguments.host, port=arguments.port),
+        endpoints=build_endpoint_description_strings(
+            host=arguments.host, port=arguments.port
+        ),
         signal_handlers=True,
         ready_callable=announce,
     )
@@ -319,12 +367,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         else:
             mode = "embedded"
-            log(f"mode: embedded, all in this process with an in-memory broker and channel layer ({reason})")
+            log(
+                f"mode: embedded, all in this process with an in-memory broker and channel layer ({reason})"
+            )
     else:
-        log("mode: embedded, all in this process with an in-memory broker and channel layer (--mode embedded)")
+        log(
+            "mode: embedded, all in this process with an in-memory broker and channel layer (--mode embedded)"
+        )
 
     environment = dict(os.environ)
-    environment.update(DEMO_MODE=mode, DJANGO_SETTINGS_MODULE="demo_project.settings", PYTHONUNBUFFERED="1")
+    environment.update(
+        DEMO_MODE=mode,
+        DJANGO_SETTINGS_MODULE="demo_project.settings",
+        PYTHONUNBUFFERED="1",
+    )
     os.environ.update(DEMO_MODE=mode, DJANGO_SETTINGS_MODULE="demo_project.settings")
 
     if not arguments.skip_migrate:

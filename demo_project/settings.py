@@ -8,7 +8,14 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from demo_project.env import SQLITE_OPTIONS, env_bool, env_float, env_int, env_list, parse_database_url
+from demo_project.env import (
+    SQLITE_OPTIONS,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    parse_database_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -82,7 +89,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -110,12 +119,16 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # checking whether Redis answers at REDIS_URL.
 DEMO_MODE = os.environ.get("DEMO_MODE", "distributed")
 if DEMO_MODE not in ("distributed", "embedded"):
-    raise ImproperlyConfigured(f"Invalid DEMO_MODE {DEMO_MODE!r}: use 'distributed' or 'embedded'.")
+    raise ImproperlyConfigured(
+        f"Invalid DEMO_MODE {DEMO_MODE!r}: use 'distributed' or 'embedded'."
+    )
 
 # Factor applied to every sleep of the demo's example tasks; tests run with 0.1.
 DEMO_TIME_SCALE = env_float("DEMO_TIME_SCALE", default=1.0, minimum=0.0)
 # Largest CSV file the analysis page accepts, in bytes.
-DEMO_ANALYSIS_MAX_BYTES = env_int("DEMO_ANALYSIS_MAX_BYTES", default=200 * 1024 * 1024, minimum=1)
+DEMO_ANALYSIS_MAX_BYTES = env_int(
+    "DEMO_ANALYSIS_MAX_BYTES", default=200 * 1024 * 1024, minimum=1
+)
 
 # Celery reads every setting below through the CELERY_ namespace (demo_project/celery.py).
 CELERY_BROKER_URL = "memory://" if DEMO_MODE == "embedded" else REDIS_URL
@@ -135,7 +148,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 if DEMO_MODE == "embedded":
-    CHANNEL_LAYERS = {"default": {"BACKEND": "longcallbacks.embedded.EmbeddedChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "longcallbacks.embedded.EmbeddedChannelLayer"}
+    }
 else:
     CHANNEL_LAYERS = {
         "default": {
@@ -157,7 +172,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "console": {"format": "{asctime} {levelname} {name} pid={process:d} {message}", "style": "{"},
+        "console": {
+            "format": "{asctime} {levelname} {name} pid={process:d} {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "console"},

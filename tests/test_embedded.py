@@ -13,14 +13,16 @@ from celery import Celery
 from longcallbacks.embedded import EmbeddedChannelLayer, EmbeddedWorker
 
 
-def send_from_thread(layer: EmbeddedChannelLayer, group: str, message: dict[str, object]) -> None:
+def send_from_thread(
+    layer: EmbeddedChannelLayer, group: str, message: dict[str, object]
+) -> None:
     """Call group_send the way the library does from a Celery worker thread."""
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
             async_to_sync(layer.group_send)(group, message)
-        except BaseException as exc:  # reported to the test below
+        except Exception as exc:  # noqa: BLE001 - raised again in the test's thread below
             errors.append(exc)
 
     thread = threading.Thread(target=run)
@@ -44,7 +46,10 @@ def test_thread_send_wakes_waiting_receiver() -> None:
         receiving = asyncio.ensure_future(layer.receive(channel))
         await asyncio.sleep(0)
         started = time.monotonic()
-        sender = threading.Thread(target=send_from_thread, args=(layer, "state.one", {"type": "state.diff", "version": 1}))
+        sender = threading.Thread(
+            target=send_from_thread,
+            args=(layer, "state.one", {"type": "state.diff", "version": 1}),
+        )
         sender.start()
         message = await asyncio.wait_for(receiving, 5)
         elapsed = time.monotonic() - started
@@ -65,10 +70,15 @@ def test_thread_sends_keep_their_order() -> None:
 
         def send_all() -> None:
             for version in range(1, 21):
-                send_from_thread(layer, "state.two", {"type": "state.diff", "version": version})
+                send_from_thread(
+                    layer, "state.two", {"type": "state.diff", "version": version}
+                )
 
         await asyncio.get_running_loop().run_in_executor(None, send_all)
-        return [(await asyncio.wait_for(layer.receive(channel), 5))["version"] for _ in range(20)]
+        return [
+            (await asyncio.wait_for(layer.receive(channel), 5))["version"]
+            for _ in range(20)
+        ]
 
     assert asyncio.run(scenario()) == list(range(1, 21))
 
@@ -103,10 +113,19 @@ def add(left: int, right: int) -> int:
 
 
 def test_embedded_worker_runs_task() -> None:
-    app = Celery("embedded-test", broker="memory://", backend="cache+memory://", set_as_current=False)
-    app.conf.update(task_serializer="json", accept_content=["json"], result_serializer="json")
+    app = Celery(
+        "embedded-test",
+        broker="memory://",
+        backend="cache+memory://",
+        set_as_current=False,
+    )
+    app.conf.update(
+        task_serializer="json", accept_content=["json"], result_serializer="json"
+    )
     task = app.task(name="tests.embedded.add")(add)
-    worker = EmbeddedWorker(app, concurrency=2, hostname="embedded-test@localhost", beat=False)
+    worker = EmbeddedWorker(
+        app, concurrency=2, hostname="embedded-test@localhost", beat=False
+    )
     worker.start(timeout=30)
     try:
         assert task.delay(2, 3).get(timeout=10) == 5
@@ -116,4 +135,7 @@ def test_embedded_worker_runs_task() -> None:
 
 def test_embedded_worker_rejects_zero_concurrency() -> None:
     with pytest.raises(ValueError, match="concurrency must be 1 or more"):
-        EmbeddedWorker(Celery("embedded-test", broker="memory://", set_as_current=False), concurrency=0)
+        EmbeddedWorker(
+            Celery("embedded-test", broker="memory://", set_as_current=False),
+            concurrency=0,
+        )

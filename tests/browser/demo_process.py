@@ -34,7 +34,14 @@ class DemoProcess:
     run, so it shares a Redis server with other runs (and with a developer's demo) safely.
     """
 
-    def __init__(self, work_dir: Path, log_path: Path, *, mode: str, extra_environment: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        work_dir: Path,
+        log_path: Path,
+        *,
+        mode: str,
+        extra_environment: dict[str, str] | None = None,
+    ) -> None:
         self.work_dir = work_dir
         self.log_path = log_path
         self.mode = mode
@@ -66,7 +73,12 @@ class DemoProcess:
         ]  # fmt: skip
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.environment, stdout=log, stderr=subprocess.STDOUT, process_group=0
+                command,
+                cwd=ROOT,
+                env=self.environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0,
             )
         self._wait_ready()
 
@@ -79,10 +91,14 @@ class DemoProcess:
                 self.chosen_mode, self.url = found.group(1), found.group(2).rstrip("/")
                 return
             if self.process.poll() is not None:
-                raise RuntimeError(f"The demo exited with status {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"The demo exited with status {self.process.returncode}:\n{self.log_tail()}"
+                )
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"The demo was not ready within {START_TIMEOUT:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(
+            f"The demo was not ready within {START_TIMEOUT:.0f} s:\n{self.log_tail()}"
+        )
 
     def log_text(self) -> str:
         try:

@@ -16,7 +16,13 @@ from tests.browser.conftest import open_live, state_text, wait_for_toasts
 from tests.browser.demo_process import DemoProcess
 
 PENGUINS = Path(str(resources.files("palmerpenguins").joinpath("data", "penguins.csv")))
-NUMERIC_COLUMNS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "year")
+NUMERIC_COLUMNS = (
+    "bill_length_mm",
+    "bill_depth_mm",
+    "flipper_length_mm",
+    "body_mass_g",
+    "year",
+)
 
 
 def expected_penguin_statistics() -> tuple[int, dict[str, int], dict[str, str]]:
@@ -25,16 +31,21 @@ def expected_penguin_statistics() -> tuple[int, dict[str, int], dict[str, str]]:
         rows = list(csv.DictReader(file))
     missing = {name: sum(1 for row in rows if row[name] == "NA") for name in rows[0]}
     means = {
-        name: f"{statistics.fmean(float(row[name]) for row in rows if row[name] != 'NA'):.2f}" for name in NUMERIC_COLUMNS
+        name: f"{statistics.fmean(float(row[name]) for row in rows if row[name] != 'NA'):.2f}"
+        for name in NUMERIC_COLUMNS
     }
     return len(rows), missing, means
 
 
 def cell(page: Any, column: str, statistic: str) -> Any:
-    return page.locator(f"table.stats tr[data-column='{column}'] [data-stat='{statistic}']")
+    return page.locator(
+        f"table.stats tr[data-column='{column}'] [data-stat='{statistic}']"
+    )
 
 
-def test_penguins_csv_statistics(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_penguins_csv_statistics(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     row_count, missing, means = expected_penguin_statistics()
     open_live(page, demo.url + "/analysis/")
 
@@ -42,22 +53,50 @@ def test_penguins_csv_statistics(demo: DemoProcess, page: Any, screenshot: Calla
     page.get_by_role("button", name="Analyze").click()
 
     expect(page.locator("table.stats")).to_be_visible(timeout=30_000)
-    wait_for_toasts(page, ["Analysis of penguins.csv started.", f"Analysis of penguins.csv finished: {row_count} rows."])
-    expect(state_text(page, "analysis_outcome")).to_have_text(f"penguins.csv: {row_count} rows and 8 columns.")
+    wait_for_toasts(
+        page,
+        [
+            "Analysis of penguins.csv started.",
+            f"Analysis of penguins.csv finished: {row_count} rows.",
+        ],
+    )
+    expect(state_text(page, "analysis_outcome")).to_have_text(
+        f"penguins.csv: {row_count} rows and 8 columns."
+    )
     expect(page.locator(".facts")).to_contain_text(f"{row_count} rows")
     for column, count in missing.items():
         expect(cell(page, column, "missing")).to_contain_text(str(count))
     for column, mean in means.items():
         expect(cell(page, column, "mean")).to_have_text(mean)
-    expect(page.locator("table.stats tr[data-column='body_mass_g'] svg.histogram rect")).to_have_count(10)
+    expect(
+        page.locator("table.stats tr[data-column='body_mass_g'] svg.histogram rect")
+    ).to_have_count(10)
     screenshot(page)
 
 
 BAD_FILES = [
-    pytest.param("ragged.csv", b"name,size\nfirst,1\nsecond,2,extra\n", "error", "Line 3 has 3 fields", id="ragged"),
+    pytest.param(
+        "ragged.csv",
+        b"name,size\nfirst,1\nsecond,2,extra\n",
+        "error",
+        "Line 3 has 3 fields",
+        id="ragged",
+    ),
     pytest.param("empty.csv", b"", "error", "empty", id="empty"),
-    pytest.param("latin.csv", b"\xef\xbb\xbfname,size\nfirst,\xff\xfe\n", "error", "are not valid", id="undecodable"),
-    pytest.param("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "error", "not", id="binary"),
+    pytest.param(
+        "latin.csv",
+        b"\xef\xbb\xbfname,size\nfirst,\xff\xfe\n",
+        "error",
+        "are not valid",
+        id="undecodable",
+    ),
+    pytest.param(
+        "image.csv",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
+        "error",
+        "not",
+        id="binary",
+    ),
 ]
 
 
@@ -92,7 +131,9 @@ def test_bad_file_shows_error(
     assert not any("finished" in text for text in seen), seen
 
 
-def test_ragged_rows_skipped_and_counted(demo: DemoProcess, page: Any, screenshot: Callable[..., Any], tmp_path: Path) -> None:
+def test_ragged_rows_skipped_and_counted(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any], tmp_path: Path
+) -> None:
     path = tmp_path / "ragged.csv"
     path.write_bytes(b"name,size\nfirst,1\nsecond,2,extra\nthird,3\n")
     open_live(page, demo.url + "/analysis/")
@@ -108,7 +149,9 @@ def test_ragged_rows_skipped_and_counted(demo: DemoProcess, page: Any, screensho
     screenshot(page)
 
 
-def test_upload_over_limit_rejected(demo: DemoProcess, page: Any, screenshot: Callable[..., Any], tmp_path: Path) -> None:
+def test_upload_over_limit_rejected(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any], tmp_path: Path
+) -> None:
     limit = int(demo.environment["DEMO_ANALYSIS_MAX_BYTES"])
     path = tmp_path / "large.csv"
     path.write_bytes(b"value\n" + b"12345\n" * (limit // 6 + 10))
@@ -117,23 +160,40 @@ def test_upload_over_limit_rejected(demo: DemoProcess, page: Any, screenshot: Ca
     page.set_input_files("#analysis-file", str(path))
     page.get_by_role("button", name="Analyze").click()
 
-    wait_for_toasts(page, [f"The file is larger than the limit of {limit:,} bytes. Choose a smaller file."])
+    wait_for_toasts(
+        page,
+        [
+            f"The file is larger than the limit of {limit:,} bytes. Choose a smaller file."
+        ],
+    )
     expect(state_text(page, "analysis_file")).to_have_text("No file analysed yet.")
     screenshot(page)
 
 
-def test_cancel_large_sample(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_cancel_large_sample(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     open_live(page, demo.url + "/analysis/")
 
     page.select_option("#analysis-sample", "sensor-readings")
     page.get_by_role("button", name="Analyze").click()
-    expect(state_text(page, "analysis_progress")).to_contain_text("rows read", timeout=30_000)
+    expect(state_text(page, "analysis_progress")).to_contain_text(
+        "rows read", timeout=30_000
+    )
     expect(page.locator("progress.progress")).to_be_visible()
     screenshot(page, "running")
 
     page.get_by_role("button", name="Cancel analysis").click()
 
-    wait_for_toasts(page, ["Analysis of sensor-readings.csv started.", "Analysis of sensor-readings.csv cancelled."])
-    expect(state_text(page, "analysis_outcome")).to_have_text("The analysis was cancelled.")
+    wait_for_toasts(
+        page,
+        [
+            "Analysis of sensor-readings.csv started.",
+            "Analysis of sensor-readings.csv cancelled.",
+        ],
+    )
+    expect(state_text(page, "analysis_outcome")).to_have_text(
+        "The analysis was cancelled."
+    )
     expect(page.locator("table.stats")).to_have_count(0)
     screenshot(page, "cancelled")

@@ -7,7 +7,13 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_live, state_text, toasts, wait_for_toasts, wait_for_values
+from tests.browser.conftest import (
+    open_live,
+    state_text,
+    toasts,
+    wait_for_toasts,
+    wait_for_values,
+)
 from tests.browser.demo_process import DemoProcess
 
 EXAMPLE_PAGES = {
@@ -22,7 +28,9 @@ EXAMPLE_PAGES = {
 }
 
 
-def test_index_links_every_page(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_index_links_every_page(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     open_live(page, demo.url + "/")
     expect(page.locator(".site-header .mode")).to_have_text("distributed mode")
     screenshot(page)
@@ -35,7 +43,9 @@ def test_index_links_every_page(demo: DemoProcess, page: Any, screenshot: Callab
         expect(page.locator("[data-lc-status]")).to_have_attribute("data-state", "live")
 
 
-def test_basic_start_task_toast(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_basic_start_task_toast(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     open_live(page, demo.url + "/examples/basic/")
 
     page.get_by_role("button", name="Start Task").click()
@@ -44,39 +54,60 @@ def test_basic_start_task_toast(demo: DemoProcess, page: Any, screenshot: Callab
     screenshot(page)
 
 
-def test_status_success_then_failure(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_status_success_then_failure(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     open_live(page, demo.url + "/examples/status/")
     expect(state_text(page, "status_outcome")).to_have_text("No task has run yet.")
 
     page.get_by_role("button", name="Start Task", exact=True).click()
     wait_for_toasts(page, ["Heavy task started...", "Task completed successfully!"])
-    expect(state_text(page, "status_outcome")).to_have_text("The last task completed successfully.")
+    expect(state_text(page, "status_outcome")).to_have_text(
+        "The last task completed successfully."
+    )
 
     page.get_by_role("button", name="Start Failing Task").click()
     seen = wait_for_toasts(
-        page, ["Heavy task started...", "Task completed successfully!", "Heavy task started...", "Task failed."]
+        page,
+        [
+            "Heavy task started...",
+            "Task completed successfully!",
+            "Heavy task started...",
+            "Task failed.",
+        ],
     )
     expect(state_text(page, "status_outcome")).to_have_text("The last task failed.")
     screenshot(page)
     assert seen.count("Task failed.") == 1, seen
 
 
-def test_periodic_counts_then_completion(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_periodic_counts_then_completion(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     open_live(page, demo.url + "/examples/periodic/")
 
     page.get_by_role("button", name="Start Task").click()
 
     seen = wait_for_toasts(
-        page, ["Heavy task started...", "Task is still running... 0s elapsed", "Task completed successfully!"]
+        page,
+        [
+            "Heavy task started...",
+            "Task is still running... 0s elapsed",
+            "Task completed successfully!",
+        ],
     )
     screenshot(page)
     periodic = [text for text in seen if text.startswith("Task is still running...")]
-    assert periodic == [f"Task is still running... {count}s elapsed" for count in range(len(periodic))], seen
+    assert periodic == [
+        f"Task is still running... {count}s elapsed" for count in range(len(periodic))
+    ], seen
     assert seen[-1] == "Task completed successfully!", seen
     expect(state_text(page, "periodic_progress")).to_have_text("Finished.")
 
 
-def test_trigger_update_logs_then_result(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_trigger_update_logs_then_result(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     open_live(page, demo.url + "/examples/trigger-update/")
     logs = state_text(page, "logs")
     result = state_text(page, "result")
@@ -102,7 +133,9 @@ def test_trigger_update_logs_then_result(demo: DemoProcess, page: Any, screensho
     screenshot(page)
 
 
-def test_manual_thread_completion_toast(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_manual_thread_completion_toast(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     open_live(page, demo.url + "/examples/manual-thread/")
 
     page.get_by_role("button", name="Start Task").click()
@@ -111,7 +144,9 @@ def test_manual_thread_completion_toast(demo: DemoProcess, page: Any, screenshot
     screenshot(page)
 
 
-def test_result_page_shows_return_value(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_result_page_shows_return_value(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     open_live(page, demo.url + "/examples/result/")
     value = state_text(page, "heavy_result")
     expect(value).to_have_text("No result yet")
@@ -124,13 +159,17 @@ def test_result_page_shows_return_value(demo: DemoProcess, page: Any, screenshot
     screenshot(page)
 
 
-def test_pi_value_and_chart(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_pi_value_and_chart(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     open_live(page, demo.url + "/examples/pi/")
 
     page.fill("#pi-iterations", "2000000")
     page.get_by_role("button", name="Approximate").click()
 
-    expect(state_text(page, "pi_elapsed")).to_contain_text("Finished in", timeout=30_000)
+    expect(state_text(page, "pi_elapsed")).to_contain_text(
+        "Finished in", timeout=30_000
+    )
     expect(state_text(page, "pi_value")).to_contain_text("3.141592")
     expect(state_text(page, "pi_value")).to_contain_text("after 2,000,000 iterations")
     expect(page.locator(".chart polyline.chart-line")).to_have_count(1)
@@ -138,7 +177,9 @@ def test_pi_value_and_chart(demo: DemoProcess, page: Any, screenshot: Callable[.
     screenshot(page)
 
 
-def test_pi_rejects_invalid_iterations(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_pi_rejects_invalid_iterations(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     open_live(page, demo.url + "/examples/pi/")
 
     # The browser's own check (min="1") stops the form first.
@@ -155,7 +196,9 @@ def test_pi_rejects_invalid_iterations(demo: DemoProcess, page: Any, screenshot:
     assert "Heavy task started..." not in toasts(page)
 
 
-def test_reload_mid_task_keeps_state(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_reload_mid_task_keeps_state(
+    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     open_live(page, demo.url + "/examples/pi/")
     elapsed = state_text(page, "pi_elapsed")
 
@@ -177,7 +220,9 @@ def test_reload_mid_task_keeps_state(demo: DemoProcess, page: Any, screenshot: C
     screenshot(page, "after")
 
 
-def test_two_tabs_both_update(demo: DemoProcess, context: Any, screenshot: Callable[..., Any]) -> None:
+def test_two_tabs_both_update(
+    demo: DemoProcess, context: Any, screenshot: Callable[..., Any]
+) -> None:
     first = context.new_page()
     second = context.new_page()
     open_live(first, demo.url + "/examples/status/")
@@ -187,7 +232,9 @@ def test_two_tabs_both_update(demo: DemoProcess, context: Any, screenshot: Calla
 
     for tab in (first, second):
         wait_for_toasts(tab, ["Heavy task started...", "Task completed successfully!"])
-        expect(state_text(tab, "status_outcome")).to_have_text("The last task completed successfully.")
+        expect(state_text(tab, "status_outcome")).to_have_text(
+            "The last task completed successfully."
+        )
     screenshot(second)
     assert toasts(first).count("Task completed successfully!") == 1
     assert toasts(second).count("Task completed successfully!") == 1

@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import OUTPUT_DIR, open_live, require_chromium, require_redis, state_text, wait_for_toasts
+from tests.browser.conftest import (
+    OUTPUT_DIR,
+    open_live,
+    require_chromium,
+    require_redis,
+    state_text,
+    wait_for_toasts,
+)
 from tests.browser.demo_process import ROOT, DemoProcess, free_port
 
 
@@ -33,7 +40,10 @@ def embedded_demo() -> Iterator[DemoProcess]:
     work_dir = Path(tempfile.mkdtemp(prefix="demo-embedded-"))
     redis_url = f"redis://127.0.0.1:{closed_loopback_port()}/0"
     process = DemoProcess(
-        work_dir, OUTPUT_DIR / "browser" / "demo-embedded.log", mode="auto", extra_environment={"REDIS_URL": redis_url}
+        work_dir,
+        OUTPUT_DIR / "browser" / "demo-embedded.log",
+        mode="auto",
+        extra_environment={"REDIS_URL": redis_url},
     )
     process.start()
     yield process
@@ -41,7 +51,9 @@ def embedded_demo() -> Iterator[DemoProcess]:
     shutil.rmtree(work_dir, ignore_errors=True)
 
 
-def test_embedded_mode_smoke(embedded_demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_embedded_mode_smoke(
+    embedded_demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
+) -> None:
     assert embedded_demo.chosen_mode == "embedded", embedded_demo.log_tail()
     assert "mode: embedded" in embedded_demo.log_text()
     open_live(page, embedded_demo.url + "/examples/periodic/")
@@ -49,7 +61,14 @@ def test_embedded_mode_smoke(embedded_demo: DemoProcess, page: Any, screenshot: 
 
     page.get_by_role("button", name="Start Task").click()
 
-    wait_for_toasts(page, ["Heavy task started...", "Task is still running... 0s elapsed", "Task completed successfully!"])
+    wait_for_toasts(
+        page,
+        [
+            "Heavy task started...",
+            "Task is still running... 0s elapsed",
+            "Task completed successfully!",
+        ],
+    )
     expect(state_text(page, "periodic_progress")).to_have_text("Finished.")
     screenshot(page)
 
@@ -60,9 +79,13 @@ def test_embedded_mode_smoke(embedded_demo: DemoProcess, page: Any, screenshot: 
     screenshot(page, "manual-thread")
 
 
-def test_ctrl_c_stops_every_process(tmp_path: Path, page: Any, screenshot: Callable[..., Any]) -> None:
+def test_ctrl_c_stops_every_process(
+    tmp_path: Path, page: Any, screenshot: Callable[..., Any]
+) -> None:
     require_redis()
-    process = DemoProcess(tmp_path, OUTPUT_DIR / "browser" / "demo-stop.log", mode="distributed")
+    process = DemoProcess(
+        tmp_path, OUTPUT_DIR / "browser" / "demo-stop.log", mode="distributed"
+    )
     process.start()
     children = process.child_pids()
     assert sorted(children) == ["beat", "web", "worker"], process.log_tail()
@@ -75,10 +98,12 @@ def test_ctrl_c_stops_every_process(tmp_path: Path, page: Any, screenshot: Calla
     screenshot(page)
     assert exit_code == 0, process.log_tail()
     assert "demo: stopped" in process.log_text()
-    for name, pid in children.items():
+    for pid in children.values():
         with pytest.raises(ProcessLookupError):
             os.killpg(pid, 0)
-    process.purge_redis_keys(process.environment.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    process.purge_redis_keys(
+        process.environment.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
 
 
 def test_port_in_use_rejected() -> None:
@@ -89,8 +114,17 @@ def test_port_in_use_rejected() -> None:
 
         started = time.monotonic()
         completed = subprocess.run(
-            [sys.executable, "-m", "demo_project.run", "--port", str(port), "--mode", "embedded"],
+            [
+                sys.executable,
+                "-m",
+                "demo_project.run",
+                "--port",
+                str(port),
+                "--mode",
+                "embedded",
+            ],
             cwd=ROOT,
+            check=False,
             capture_output=True,
             text=True,
             timeout=60,
