@@ -334,6 +334,10 @@ def run_embedded(arguments: argparse.Namespace) -> int:
         signal_handlers=True,
         ready_callable=announce,
     )
+    # Twisted handles SIGINT only when it has Python's default handler, and a shell starts
+    # background jobs with SIGINT ignored. Restoring it makes Ctrl-C and `kill -INT` work
+    # the same in both modes.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         # Returns when Twisted's signal handlers stop the reactor on SIGINT or SIGTERM.
         server.run()
