@@ -30,7 +30,7 @@ Status = LongCallback.Status
 # Rows counted exactly before the changelist shows "more than N" instead of a total.
 COUNT_LIMIT = 10_000
 
-BADGE_COLORS = {
+BADGE_COLORS: dict[str, str] = {
     Status.QUEUED: "#6c757d",
     Status.RUNNING: "#0d6efd",
     Status.SUCCEEDED: "#198754",
@@ -40,7 +40,7 @@ BADGE_COLORS = {
 }
 
 
-class BoundedCountPaginator(Paginator):
+class BoundedCountPaginator(Paginator):  # type: ignore[type-arg]
     """A paginator that never counts a whole large table.
 
     It counts at most COUNT_LIMIT + 1 rows, so a changelist over a million rows costs one
@@ -48,7 +48,7 @@ class BoundedCountPaginator(Paginator):
     """
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         queryset = self.object_list
         if not isinstance(queryset, QuerySet):
             return len(queryset)

@@ -41,10 +41,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
 
 
 def check_sqlite_locking(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    database = settings.DATABASES.get("default", {})
+    database: dict[str, Any] = settings.DATABASES.get("default", {})
     if "sqlite3" not in database.get("ENGINE", ""):
         return []
-    if (database.get("OPTIONS") or {}).get("transaction_mode") == "IMMEDIATE":
+    options: dict[str, Any] = database.get("OPTIONS") or {}
+    if options.get("transaction_mode") == "IMMEDIATE":
         return []
     return [
         checks.Warning(

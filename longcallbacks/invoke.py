@@ -162,7 +162,7 @@ def publish_task(record_id: uuid.UUID, message: list[Any]) -> None:
     if lc_settings.TIME_LIMIT:
         options["time_limit"] = lc_settings.TIME_LIMIT
     try:
-        run_long_callback.apply_async(args=message, **options)
+        run_long_callback.apply_async(args=tuple(message), **options)
         LongCallback.objects.filter(pk=record_id).update(published_at=timezone.now(), publish_count=F("publish_count") + 1)
     except Exception as exc:
         logger.error("Could not publish long callback %s to the broker: %s", record_id, exc, exc_info=True)

@@ -87,9 +87,8 @@ def notify(
         payload = notification_payload(notification)
         events.notification_sent.send(sender=Notification, state_id=target._state_id, notification=payload)
         state_id = target._state_id
-        target._publish_after_changes(
-            lambda: layer.publish(state_id, {"type": layer.NOTIFICATION_NEW, "state_id": state_id, "notification": payload})
-        )
+        push = {"type": layer.NOTIFICATION_NEW, "state_id": state_id, "notification": payload}
+        target._publish_after_changes(lambda: layer.publish(state_id, push))
     return notification_id
 
 

@@ -78,7 +78,7 @@ class State:
                 raise StateNotFound(f"No state with id {self._state_id!r} exists; it may have been pruned.")
             object.__setattr__(self, "_data", row["data"])
             object.__setattr__(self, "_version", row["version"])
-        data: dict[str, Any] = self._data  # type: ignore[assignment]
+        data: dict[str, Any] = self._data
         return data
 
     def _check_declared(self, name: str) -> None:
@@ -238,7 +238,7 @@ class State:
         object.__setattr__(self, "_pending", [])
         object.__setattr__(self, "_deferred", [])
 
-    def _publish_after_changes(self, callback: Callable[[], None]) -> None:
+    def _publish_after_changes(self, callback: Callable[[], object]) -> None:
         """Send ``callback`` after this lock's state diffs when the transaction commits."""
         if self._atomics:
             self._deferred.append(callback)

@@ -120,7 +120,7 @@ def _apply_task(record_id: uuid.UUID, message: list[Any]) -> None:
     from .tasks import run_long_callback
 
     # throw=False: a failing user function becomes a failed record, as on a worker.
-    run_long_callback.apply(args=message, task_id=str(record_id), throw=False)
+    run_long_callback.apply(args=tuple(message), task_id=str(record_id), throw=False)
 
 
 @contextmanager
