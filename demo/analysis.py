@@ -54,14 +54,10 @@ def open_source(source: str, name: str) -> tuple[ReadableFile, int]:
         return default_storage.open(name, "rb"), default_storage.size(name)
     if source == SOURCE_SAMPLE:
         return open_sample(name)
-    raise ValueError(
-        f"Unknown analysis source {source!r}; expected {SOURCE_UPLOAD!r} or {SOURCE_SAMPLE!r}."
-    )
+    raise ValueError(f"Unknown analysis source {source!r}; expected {SOURCE_UPLOAD!r} or {SOURCE_SAMPLE!r}.")
 
 
-def report_progress(
-    state_id: str, run_id: str, rows_read: int, bytes_read: int, total_bytes: int | None
-) -> None:
+def report_progress(state_id: str, run_id: str, rows_read: int, bytes_read: int, total_bytes: int | None) -> None:
     """Store the progress in the long callback record and show it on the page.
 
     set_progress fills the record (the admin shows it) and raises LongCallbackCancelled once
@@ -73,9 +69,7 @@ def report_progress(
         set_progress(min(bytes_read, total_bytes), total_bytes, message)
     else:
         set_progress(rows_read, None, message)
-    invoke_callback(
-        state_id, show_progress, [run_id, rows_read, bytes_read, total_bytes]
-    )
+    invoke_callback(state_id, show_progress, [run_id, rows_read, bytes_read, total_bytes])
 
 
 class ProgressThrottle:
@@ -86,9 +80,7 @@ class ProgressThrottle:
         self.run_id = run_id
         self.last_sent = 0.0
 
-    def __call__(
-        self, rows_read: int, bytes_read: int, total_bytes: int | None
-    ) -> None:
+    def __call__(self, rows_read: int, bytes_read: int, total_bytes: int | None) -> None:
         now = time.monotonic()
         if now - self.last_sent < PROGRESS_INTERVAL:
             return
@@ -110,18 +102,14 @@ class CancelCheck:
         return is_cancelled()
 
 
-def analyse_csv_file(
-    state_id: str, run_id: str, source: str, name: str, ragged: str
-) -> dict[str, Any]:
+def analyse_csv_file(state_id: str, run_id: str, source: str, name: str, ragged: str) -> dict[str, Any]:
     """Analyse one CSV file and return the engine's summary with the run time added.
 
     An upload is deleted from storage afterwards, whatever the outcome. Raises ValueError
     for a ``ragged`` other than "error" or "skip".
     """
     if ragged not in RAGGED_CHOICES:
-        raise ValueError(
-            f"Invalid ragged option {ragged!r}; expected one of {RAGGED_CHOICES}."
-        )
+        raise ValueError(f"Invalid ragged option {ragged!r}; expected one of {RAGGED_CHOICES}.")
     ragged_rows = cast(Literal["error", "skip"], ragged)
     started = time.monotonic()
     try:
@@ -135,9 +123,7 @@ def analyse_csv_file(
                 ragged=ragged_rows,
                 top_values=TOP_VALUES,
                 # The limit is for uploads; the samples are the demo's own files.
-                max_bytes=settings.DEMO_ANALYSIS_MAX_BYTES
-                if source == SOURCE_UPLOAD
-                else None,
+                max_bytes=settings.DEMO_ANALYSIS_MAX_BYTES if source == SOURCE_UPLOAD else None,
             )
         finally:
             stream.close()
@@ -163,9 +149,7 @@ def analyse_csv_file(
 # State side: callbacks and the status function ----------------------------------------
 
 
-def show_progress(
-    state: State, run_id: str, rows_read: int, bytes_read: int, total_bytes: int | None
-) -> None:
+def show_progress(state: State, run_id: str, rows_read: int, bytes_read: int, total_bytes: int | None) -> None:
     if state.analysis_run != run_id:
         return
     if total_bytes:
@@ -213,9 +197,7 @@ def analysis_status(
             state.analysis_run = ""
             state.analysis_record = ""
             state.analysis_failure = ""
-            state.analysis_progress = (
-                f"{result['row_count']:,} rows analysed in {result['seconds']} s"
-            )
+            state.analysis_progress = f"{result['row_count']:,} rows analysed in {result['seconds']} s"
             state.analysis_bar = progress_bar(100)
             state.analysis_outcome = summary_sentence(file_name, result)
             state.analysis_result = render_result(file_name, result)
@@ -227,11 +209,7 @@ def analysis_status(
         return
 
     failure = state.analysis_failure
-    message = (
-        state.analysis_outcome
-        if failure
-        else "The analysis failed unexpectedly. The server log has the details."
-    )
+    message = state.analysis_outcome if failure else "The analysis failed unexpectedly. The server log has the details."
     with state:
         state.analysis_run = ""
         state.analysis_record = ""
@@ -281,9 +259,7 @@ def render_result(file_name: str, result: dict[str, Any]) -> str:
                 "count": f"{column['count']:,}",
                 "missing": f"{column['missing']:,}",
                 "has_missing": column["missing"] > 0,
-                "missing_percent": f"{100 * column['missing'] / total:.1f}"
-                if total
-                else "0.0",
+                "missing_percent": f"{100 * column['missing'] / total:.1f}" if total else "0.0",
                 "distinct": f"{column['distinct']:,}",
                 "distinct_approximate": column["distinct_approximate"],
                 "min": format_number(column["min"]),
@@ -291,17 +267,12 @@ def render_result(file_name: str, result: dict[str, Any]) -> str:
                 "mean": format_number(column["mean"]),
                 "std": format_number(column["std"]),
                 "top_values": [
-                    {"value": item["value"], "count_text": f"{item['count']:,}"}
-                    for item in column["top_values"]
+                    {"value": item["value"], "count_text": f"{item['count']:,}"} for item in column["top_values"]
                 ],
                 "top_values_approximate": column["top_values_approximate"],
-                "histogram": histogram_svg(counts, f"Histogram of {column['name']}")
-                if counts
-                else "",
+                "histogram": histogram_svg(counts, f"Histogram of {column['name']}") if counts else "",
                 "histogram_range": (
-                    f"{format_number(column['min'])} to {format_number(column['max'])}"
-                    if counts
-                    else ""
+                    f"{format_number(column['min'])} to {format_number(column['max'])}" if counts else ""
                 ),
             }
         )
@@ -311,9 +282,7 @@ def render_result(file_name: str, result: dict[str, Any]) -> str:
         "row_count": f"{result['row_count']:,}",
         "skipped_rows": f"{result['skipped_rows']:,}" if result["skipped_rows"] else "",
         "columns": columns,
-        "delimiter": DELIMITER_NAMES.get(
-            result["delimiter"], repr(result["delimiter"])
-        ),
+        "delimiter": DELIMITER_NAMES.get(result["delimiter"], repr(result["delimiter"])),
     }
     return render_to_string("demo/analysis_result.html", context)
 

@@ -78,9 +78,7 @@ def start_analysis(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_protect
-def _start_analysis(
-    request: HttpRequest, limiter: SizeLimitUploadHandler
-) -> HttpResponse:
+def _start_analysis(request: HttpRequest, limiter: SizeLimitUploadHandler) -> HttpResponse:
     # The page's script posts with fetch and stays on the page, so it needs no redirect.
     # Every outcome reaches the user as a notification either way.
     if request.headers.get("x-requested-with") == "fetch":

@@ -40,13 +40,9 @@ def pi_chart_svg(points: Sequence[Sequence[float]]) -> str:
 
     def y_of(value: float) -> float:
         clipped = min(max(value, PI_Y_MIN), PI_Y_MAX)
-        return PI_MARGIN_TOP + plot_height * (PI_Y_MAX - clipped) / (
-            PI_Y_MAX - PI_Y_MIN
-        )
+        return PI_MARGIN_TOP + plot_height * (PI_Y_MAX - clipped) / (PI_Y_MAX - PI_Y_MIN)
 
-    line = " ".join(
-        f"{_number(x_of(float(n)))},{_number(y_of(float(v)))}" for n, v in points
-    )
+    line = " ".join(f"{_number(x_of(float(n)))},{_number(y_of(float(v)))}" for n, v in points)
     pi_y = _number(y_of(math.pi))
     bottom = PI_MARGIN_TOP + plot_height
     right = PI_MARGIN_LEFT + plot_width
@@ -69,12 +65,9 @@ def pi_chart_svg(points: Sequence[Sequence[float]]) -> str:
         )
     for exponent in range(int(max_log) + 1):
         x = _number(x_of(10.0**exponent))
-        parts.append(
-            f'<line class="chart-tick" x1="{x}" y1="{bottom}" x2="{x}" y2="{bottom + 4}"/>'
-        )
-        parts.append(
-            f'<text class="chart-label" x="{x}" y="{bottom + 18}" text-anchor="middle">10{_superscript(exponent)}</text>'
-        )
+        parts.append(f'<line class="chart-tick" x1="{x}" y1="{bottom}" x2="{x}" y2="{bottom + 4}"/>')
+        label = f"10{_superscript(exponent)}"
+        parts.append(f'<text class="chart-label" x="{x}" y="{bottom + 18}" text-anchor="middle">{label}</text>')
     parts.append(f'<polyline class="chart-line" points="{line}"/>')
     parts.append(
         f'<text class="chart-label" x="{PI_MARGIN_LEFT + plot_width / 2:.0f}" y="{PI_HEIGHT - 2}" '
@@ -106,7 +99,8 @@ def histogram_svg(counts: Sequence[int], label: str) -> str:
         height = HISTOGRAM_HEIGHT * count / highest
         bars.append(
             f'<rect x="{_number(index * bar_width)}" y="{_number(HISTOGRAM_HEIGHT - height)}" '
-            f'width="{_number(max(bar_width - 1, 0.5))}" height="{_number(height)}"><title>{int(count):,}</title></rect>'
+            f'width="{_number(max(bar_width - 1, 0.5))}" height="{_number(height)}">'
+            f"<title>{int(count):,}</title></rect>"
         )
     return (
         f'<svg class="histogram" viewBox="0 0 {HISTOGRAM_WIDTH} {HISTOGRAM_HEIGHT}" role="img" '

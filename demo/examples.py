@@ -104,9 +104,7 @@ def periodic_status(state: State, status: bool | int) -> None:
 def periodic_start(state: State, payload: dict[str, Any]) -> None:
     notify(state, "info", "Heavy task started...")
     state.periodic_progress = "Starting."
-    invoke_long_callback(
-        state, heavy_function_in_steps, [10, 1], periodic_status, period=1000
-    )
+    invoke_long_callback(state, heavy_function_in_steps, [10, 1], periodic_status, period=1000)
 
 
 # /examples/trigger-update/ ---------------------------------------------------------
@@ -208,9 +206,7 @@ def approximate_pi(iterations: int) -> dict[str, Any]:
     }
 
 
-def pi_status(
-    state: State, status: bool | int, iterations: int, result: dict[str, Any] | None
-) -> None:
+def pi_status(state: State, status: bool | int, iterations: int, result: dict[str, Any] | None) -> None:
     if not isinstance(status, bool):
         state.pi_elapsed = f"{status} s elapsed"
         return
@@ -256,9 +252,7 @@ def pi_start(state: State, payload: dict[str, Any]) -> None:
         state.pi_elapsed = "0 s elapsed"
         state.pi_value = "Computing..."
         state.pi_chart = ""
-    invoke_long_callback(
-        state, approximate_pi, [iterations], pi_status, [iterations], period=1000
-    )
+    invoke_long_callback(state, approximate_pi, [iterations], pi_status, [iterations], period=1000)
 
 
 def pi_true_value() -> str:

@@ -28,9 +28,7 @@ def checkpoints(iterations: int, count: int) -> list[int]:
     return sorted(point for point in points if 1 <= point <= iterations)
 
 
-def approximate_pi_points(
-    iterations: int, count: int
-) -> tuple[float, list[list[float]]]:
+def approximate_pi_points(iterations: int, count: int) -> tuple[float, list[list[float]]]:
     """Return the approximation after ``iterations`` terms and ``[terms, approximation]`` pairs."""
     partial_sum = 0.0
     done = 0

@@ -95,16 +95,10 @@ class GeneratedSensorCsv:
     def _row(self, index: int) -> str:
         recorded_at = (self.START + timedelta(minutes=index)).isoformat()
         sensor = f"S{index % 20 + 1:02d}"
-        temperature = (
-            24.0
-            + 8.0 * math.sin(index / 1440 * 2 * math.pi)
-            + self._random.gauss(0.0, 1.5)
-        )
+        temperature = 24.0 + 8.0 * math.sin(index / 1440 * 2 * math.pi) + self._random.gauss(0.0, 1.5)
         temperature = min(max(temperature, 10.0), 39.99)
         humidity = (
-            "NA"
-            if index % self.MISSING_EVERY == 0
-            else f"{min(max(self._random.gauss(55.0, 12.0), 20.0), 89.9):.1f}"
+            "NA" if index % self.MISSING_EVERY == 0 else f"{min(max(self._random.gauss(55.0, 12.0), 20.0), 89.9):.1f}"
         )
         ok = "no" if index % self.FAILED_EVERY == 0 else "yes"
         return f"{index + 1:07d},{recorded_at},{sensor},{temperature:.2f},{humidity},{ok}\n"
@@ -112,9 +106,7 @@ class GeneratedSensorCsv:
     def read(self, size: int = -1, /) -> bytes:
         while (size < 0 or len(self._buffer) < size) and self._next_row < self.rows:
             stop = min(self._next_row + self.ROWS_PER_BLOCK, self.rows)
-            self._buffer += "".join(
-                self._row(index) for index in range(self._next_row, stop)
-            ).encode("ascii")
+            self._buffer += "".join(self._row(index) for index in range(self._next_row, stop)).encode("ascii")
             self._next_row = stop
         if size < 0:
             size = len(self._buffer)

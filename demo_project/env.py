@@ -40,13 +40,9 @@ def env_float(name: str, default: float, minimum: float | None = None) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ImproperlyConfigured(
-            f"Invalid value {raw!r} for {name}: expected a number such as 0.1."
-        ) from None
+        raise ImproperlyConfigured(f"Invalid value {raw!r} for {name}: expected a number such as 0.1.") from None
     if math.isnan(value) or (minimum is not None and value < minimum):
-        raise ImproperlyConfigured(
-            f"Invalid value {raw!r} for {name}: expected a number of at least {minimum}."
-        )
+        raise ImproperlyConfigured(f"Invalid value {raw!r} for {name}: expected a number of at least {minimum}.")
     return value
 
 
@@ -58,13 +54,9 @@ def env_int(name: str, default: int, minimum: int | None = None) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ImproperlyConfigured(
-            f"Invalid value {raw!r} for {name}: expected a whole number."
-        ) from None
+        raise ImproperlyConfigured(f"Invalid value {raw!r} for {name}: expected a whole number.") from None
     if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(
-            f"Invalid value {raw!r} for {name}: expected a whole number of at least {minimum}."
-        )
+        raise ImproperlyConfigured(f"Invalid value {raw!r} for {name}: expected a whole number of at least {minimum}.")
     return value
 
 
@@ -100,9 +92,7 @@ def parse_database_url(url: str, base_dir: Path) -> dict:
 def _postgres_settings(parts: SplitResult) -> dict:
     name = unquote(parts.path.lstrip("/"))
     if not name:
-        raise ImproperlyConfigured(
-            "DATABASE_URL is missing the database name, as in postgres://host:5432/NAME."
-        )
+        raise ImproperlyConfigured("DATABASE_URL is missing the database name, as in postgres://host:5432/NAME.")
 
     try:
         port = parts.port

@@ -34,9 +34,7 @@ ROUTINE_LOG_MARKERS = ("longcallbacks.check_long_callbacks", "longcallbacks-chec
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m demo_project.run", description=__doc__.split("\n\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m demo_project.run", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--host",
         default=os.environ.get("DEMO_HOST", "127.0.0.1"),
@@ -128,9 +126,7 @@ def migrate(environment: dict[str, str]) -> None:
 class ChildProcess:
     """One process of the demo, in its own process group, with its output prefixed by its name."""
 
-    def __init__(
-        self, name: str, command: list[str], environment: dict[str, str]
-    ) -> None:
+    def __init__(self, name: str, command: list[str], environment: dict[str, str]) -> None:
         self.name = name
         self.ready = threading.Event()
         self.ready_text: str | None = None
@@ -145,9 +141,7 @@ class ChildProcess:
             process_group=0,
         )
         log(f"started {name} (pid {self.process.pid})")
-        self._relay = threading.Thread(
-            target=self._relay_output, name=f"relay-{name}", daemon=True
-        )
+        self._relay = threading.Thread(target=self._relay_output, name=f"relay-{name}", daemon=True)
 
     def watch_for(self, text: str) -> None:
         self.ready_text = text
@@ -176,9 +170,7 @@ class ChildProcess:
                 pass
 
 
-def wait_for_port(
-    host: str, port: int, children: list[ChildProcess], timeout: float
-) -> None:
+def wait_for_port(host: str, port: int, children: list[ChildProcess], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         exited_child(children)
@@ -187,18 +179,14 @@ def wait_for_port(
                 return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError(
-        f"the web server did not listen on {host}:{port} within {timeout:.0f} s"
-    )
+    raise RuntimeError(f"the web server did not listen on {host}:{port} within {timeout:.0f} s")
 
 
 def exited_child(children: list[ChildProcess]) -> None:
     for child in children:
         code = child.process.poll()
         if code is not None:
-            raise RuntimeError(
-                f"{child.name} (pid {child.process.pid}) exited with status {code}"
-            )
+            raise RuntimeError(f"{child.name} (pid {child.process.pid}) exited with status {code}")
 
 
 def stop_children(children: list[ChildProcess]) -> None:
@@ -206,10 +194,7 @@ def stop_children(children: list[ChildProcess]) -> None:
     alive = [child for child in children if child.process.poll() is None]
     if not alive:
         return
-    log(
-        "stopping "
-        + ", ".join(f"{child.name} (pid {child.process.pid})" for child in alive)
-    )
+    log("stopping " + ", ".join(f"{child.name} (pid {child.process.pid})" for child in alive))
     for child in alive:
         child.signal_group(signal.SIGTERM)
 
@@ -218,9 +203,7 @@ def stop_children(children: list[ChildProcess]) -> None:
         try:
             child.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            log(
-                f"{child.name} (pid {child.process.pid}) did not stop within {STOP_TIMEOUT:.0f} s; killing it"
-            )
+            log(f"{child.name} (pid {child.process.pid}) did not stop within {STOP_TIMEOUT:.0f} s; killing it")
     for child in alive:
         # Also reaches pool processes that outlived the worker, because they stay in its group.
         # The group id cannot be reused while any member lives, so this hits only our processes.
@@ -248,7 +231,10 @@ def run_distributed(arguments: argparse.Namespace, environment: dict[str, str]) 
             "--without-gossip", "--without-mingle", "--hostname", "demo@%h",
         ],
         "beat": [*celery, "beat", "--loglevel=INFO"],
-        "web": [python, "-m", "daphne", "--bind", arguments.host, "--port", str(arguments.port), "demo_project.asgi:application"],
+        "web": [
+            python, "-m", "daphne", "--bind", arguments.host, "--port", str(arguments.port),
+            "demo_project.asgi:application",
+        ],
     }  # fmt: skip
 
     children: list[ChildProcess] = []
@@ -267,13 +253,9 @@ def run_distributed(arguments: argparse.Namespace, environment: dict[str, str]) 
         while not worker.ready.wait(0.2):
             exited_child(children)
             if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the Celery worker was not ready within {START_TIMEOUT:.0f} s"
-                )
+                raise RuntimeError(f"the Celery worker was not ready within {START_TIMEOUT:.0f} s")
         wait_for_port(arguments.host, arguments.port, children, START_TIMEOUT)
-        log(
-            f"ready in distributed mode at {url_for(arguments.host, arguments.port)} (press Ctrl-C to stop)"
-        )
+        log(f"ready in distributed mode at {url_for(arguments.host, arguments.port)} (press Ctrl-C to stop)")
 
         while True:
             exited_child(children)
@@ -309,9 +291,7 @@ def run_embedded(arguments: argparse.Namespace) -> int:
 
     layer = get_channel_layer()
     if not isinstance(layer, EmbeddedChannelLayer):
-        log(
-            f"error: embedded mode needs EmbeddedChannelLayer, but the channel layer is {type(layer).__name__}"
-        )
+        log(f"error: embedded mode needs EmbeddedChannelLayer, but the channel layer is {type(layer).__name__}")
         return 1
     layer.bind_loop(daphne.server.twisted_loop)
 
@@ -328,9 +308,7 @@ def run_embedded(arguments: argparse.Namespace) -> int:
 
     server = daphne.server.Server(
         application=application,
-        endpoints=build_endpoint_description_strings(
-            host=arguments.host, port=arguments.port
-        ),
+        endpoints=build_endpoint_description_strings(host=arguments.host, port=arguments.port),
         signal_handlers=True,
         ready_callable=announce,
     )
@@ -371,13 +349,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         else:
             mode = "embedded"
-            log(
-                f"mode: embedded, all in this process with an in-memory broker and channel layer ({reason})"
-            )
+            log(f"mode: embedded, all in this process with an in-memory broker and channel layer ({reason})")
     else:
-        log(
-            "mode: embedded, all in this process with an in-memory broker and channel layer (--mode embedded)"
-        )
+        log("mode: embedded, all in this process with an in-memory broker and channel layer (--mode embedded)")
 
     environment = dict(os.environ)
     environment.update(

@@ -89,9 +89,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
-    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -119,16 +117,12 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # checking whether Redis answers at REDIS_URL.
 DEMO_MODE = os.environ.get("DEMO_MODE", "distributed")
 if DEMO_MODE not in ("distributed", "embedded"):
-    raise ImproperlyConfigured(
-        f"Invalid DEMO_MODE {DEMO_MODE!r}: use 'distributed' or 'embedded'."
-    )
+    raise ImproperlyConfigured(f"Invalid DEMO_MODE {DEMO_MODE!r}: use 'distributed' or 'embedded'.")
 
 # Factor applied to every sleep of the demo's example tasks; tests run with 0.1.
 DEMO_TIME_SCALE = env_float("DEMO_TIME_SCALE", default=1.0, minimum=0.0)
 # Largest CSV file the analysis page accepts, in bytes.
-DEMO_ANALYSIS_MAX_BYTES = env_int(
-    "DEMO_ANALYSIS_MAX_BYTES", default=200 * 1024 * 1024, minimum=1
-)
+DEMO_ANALYSIS_MAX_BYTES = env_int("DEMO_ANALYSIS_MAX_BYTES", default=200 * 1024 * 1024, minimum=1)
 
 # Celery reads every setting below through the CELERY_ namespace (demo_project/celery.py).
 CELERY_BROKER_URL = "memory://" if DEMO_MODE == "embedded" else REDIS_URL
@@ -148,9 +142,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 if DEMO_MODE == "embedded":
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "longcallbacks.embedded.EmbeddedChannelLayer"}
-    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "longcallbacks.embedded.EmbeddedChannelLayer"}}
 else:
     CHANNEL_LAYERS = {
         "default": {

@@ -30,7 +30,8 @@ logger = get_logger("embedded")
 HANDOFF_TIMEOUT = 10.0
 
 
-class EmbeddedChannelLayer(InMemoryChannelLayer):
+# channels ships no type information, so its base class is Any to mypy.
+class EmbeddedChannelLayer(InMemoryChannelLayer):  # type: ignore[misc]
     """An ``InMemoryChannelLayer`` that accepts sends from any thread of the process.
 
     ``InMemoryChannelLayer`` keeps ``asyncio.Queue`` objects, which are not thread-safe and
@@ -52,14 +53,9 @@ class EmbeddedChannelLayer(InMemoryChannelLayer):
         with self._loop_lock:
             self._server_loop = loop
 
-    def _owner_loop(
-        self, running: asyncio.AbstractEventLoop
-    ) -> asyncio.AbstractEventLoop:
+    def _owner_loop(self, running: asyncio.AbstractEventLoop) -> asyncio.AbstractEventLoop:
         with self._loop_lock:
-            if (
-                self._server_loop is None
-                and threading.current_thread() is threading.main_thread()
-            ):
+            if self._server_loop is None and threading.current_thread() is threading.main_thread():
                 self._server_loop = running
             return self._server_loop or running
 
@@ -72,12 +68,8 @@ class EmbeddedChannelLayer(InMemoryChannelLayer):
 
         if owner.is_closed() or not owner.is_running():
             coroutine.close()
-            raise RuntimeError(
-                "The server's event loop is not running, so the in-memory channel layer cannot deliver."
-            )
-        future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(
-            coroutine, owner
-        )
+            raise RuntimeError("The server's event loop is not running, so the in-memory channel layer cannot deliver.")
+        future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(coroutine, owner)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), HANDOFF_TIMEOUT)
         except TimeoutError:
@@ -155,14 +147,10 @@ class EmbeddedWorker:
             without_mingle=True,
             without_gossip=True,
         )
-        self._worker_thread = threading.Thread(
-            target=self._worker.start, name="embedded-celery-worker", daemon=True
-        )
+        self._worker_thread = threading.Thread(target=self._worker.start, name="embedded-celery-worker", daemon=True)
         self._worker_thread.start()
         if not self._ready.wait(timeout):
-            raise RuntimeError(
-                f"The embedded Celery worker did not start within {timeout} s."
-            )
+            raise RuntimeError(f"The embedded Celery worker did not start within {timeout} s.")
         # A starting worker marks the whole process as running inside a task, which makes
         # AsyncResult.get() raise. Web requests of this process are not tasks, so the flag is
         # cleared, as celery.contrib.testing.worker.start_worker does (private API, Celery 5.x).
@@ -173,9 +161,7 @@ class EmbeddedWorker:
             # thread=True, because the default is a child process, which cannot reach an
             # in-memory broker. EmbeddedService ignores the beat_scheduler setting unless it
             # is passed, and would write a celerybeat-schedule file instead.
-            self._beat = EmbeddedService(
-                self.app, thread=True, scheduler_cls=self.app.conf.beat_scheduler
-            )
+            self._beat = EmbeddedService(self.app, thread=True, scheduler_cls=self.app.conf.beat_scheduler)
             self._beat.start()
             logger.info("Embedded Celery beat started.")
 
@@ -189,8 +175,6 @@ class EmbeddedWorker:
             if self._worker_thread is not None:
                 self._worker_thread.join(timeout)
                 if self._worker_thread.is_alive():
-                    logger.warning(
-                        "The embedded Celery worker did not stop within %s s.", timeout
-                    )
+                    logger.warning("The embedded Celery worker did not stop within %s s.", timeout)
             self._worker = None
         logger.info("Embedded Celery worker stopped.")

@@ -13,9 +13,7 @@ from demo.samples import GeneratedSensorCsv
 
 def test_leibniz_terms_split_anywhere() -> None:
     whole = leibniz_terms(0, 1001)
-    assert leibniz_terms(0, 400) + leibniz_terms(400, 1001) == pytest.approx(
-        whole, abs=1e-15
-    )
+    assert leibniz_terms(0, 400) + leibniz_terms(400, 1001) == pytest.approx(whole, abs=1e-15)
     assert leibniz_terms(0, 1) == 1.0
     assert leibniz_terms(1, 2) == pytest.approx(-1 / 3)
 

@@ -13,9 +13,7 @@ from celery import Celery
 from longcallbacks.embedded import EmbeddedChannelLayer, EmbeddedWorker
 
 
-def send_from_thread(
-    layer: EmbeddedChannelLayer, group: str, message: dict[str, object]
-) -> None:
+def send_from_thread(layer: EmbeddedChannelLayer, group: str, message: dict[str, object]) -> None:
     """Call group_send the way the library does from a Celery worker thread."""
     errors: list[BaseException] = []
 
@@ -70,15 +68,10 @@ def test_thread_sends_keep_their_order() -> None:
 
         def send_all() -> None:
             for version in range(1, 21):
-                send_from_thread(
-                    layer, "state.two", {"type": "state.diff", "version": version}
-                )
+                send_from_thread(layer, "state.two", {"type": "state.diff", "version": version})
 
         await asyncio.get_running_loop().run_in_executor(None, send_all)
-        return [
-            (await asyncio.wait_for(layer.receive(channel), 5))["version"]
-            for _ in range(20)
-        ]
+        return [(await asyncio.wait_for(layer.receive(channel), 5))["version"] for _ in range(20)]
 
     assert asyncio.run(scenario()) == list(range(1, 21))
 
@@ -119,13 +112,9 @@ def test_embedded_worker_runs_task() -> None:
         backend="cache+memory://",
         set_as_current=False,
     )
-    app.conf.update(
-        task_serializer="json", accept_content=["json"], result_serializer="json"
-    )
+    app.conf.update(task_serializer="json", accept_content=["json"], result_serializer="json")
     task = app.task(name="tests.embedded.add")(add)
-    worker = EmbeddedWorker(
-        app, concurrency=2, hostname="embedded-test@localhost", beat=False
-    )
+    worker = EmbeddedWorker(app, concurrency=2, hostname="embedded-test@localhost", beat=False)
     worker.start(timeout=30)
     try:
         assert task.delay(2, 3).get(timeout=10) == 5

@@ -74,9 +74,7 @@ window.__values = {};
 """
 
 
-def pytest_collection_modifyitems(
-    config: pytest.Config, items: list[pytest.Item]
-) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if BROWSER_DIR in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
@@ -91,9 +89,7 @@ def missing(reason: str) -> None:
 
 def require_chromium() -> None:
     if not os.access(CHROMIUM_PATH, os.X_OK):
-        missing(
-            f"browser tests need Chromium at {CHROMIUM_PATH}; install Debian's chromium package"
-        )
+        missing(f"browser tests need Chromium at {CHROMIUM_PATH}; install Debian's chromium package")
 
 
 def require_redis() -> None:
@@ -110,9 +106,7 @@ def demo() -> Iterator[DemoProcess]:
     require_redis()
     require_chromium()
     work_dir = Path(tempfile.mkdtemp(prefix="demo-browser-"))
-    process = DemoProcess(
-        work_dir, OUTPUT_DIR / "browser" / "demo-distributed.log", mode="distributed"
-    )
+    process = DemoProcess(work_dir, OUTPUT_DIR / "browser" / "demo-distributed.log", mode="distributed")
     process.start()
     yield process
     process.stop()
@@ -129,17 +123,13 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS
-        )
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield
     # Kept on the item, so fixtures can tell in their teardown whether the test failed.
     setattr(item, f"report_{report.when}", report)
@@ -167,9 +157,7 @@ def context(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     yield browser_context
     if call_failed(request):
         for index, open_page in enumerate(browser_context.pages):
-            open_page.screenshot(
-                path=str(screenshot_path(request, f"failed-{index}")), full_page=True
-            )
+            open_page.screenshot(path=str(screenshot_path(request, f"failed-{index}")), full_page=True)
     browser_context.close()
 
 
@@ -191,9 +179,7 @@ def screenshot(request: pytest.FixtureRequest) -> Iterator[Callable[..., Path]]:
 
     yield save
     if not call_failed(request):
-        assert saved, (
-            f"{request.node.name} saved no screenshot; call the screenshot fixture."
-        )
+        assert saved, f"{request.node.name} saved no screenshot; call the screenshot fixture."
 
 
 def open_live(page: Any, url: str) -> None:
@@ -219,26 +205,20 @@ def wait_for_toasts(page: Any, expected: list[str], timeout: float = 20.0) -> li
     seen = toasts(page)
     while not is_in_order(expected, seen):
         if time.monotonic() > deadline:
-            raise AssertionError(
-                f"Toasts {expected} did not appear in this order within {timeout} s; seen: {seen}"
-            )
+            raise AssertionError(f"Toasts {expected} did not appear in this order within {timeout} s; seen: {seen}")
         page.wait_for_timeout(100)
         seen = toasts(page)
     return seen
 
 
-def wait_for_values(
-    page: Any, name: str, expected: list[str], timeout: float = 20.0
-) -> list[str]:
+def wait_for_values(page: Any, name: str, expected: list[str], timeout: float = 20.0) -> list[str]:
     """Wait until state variable ``name`` showed the texts of ``expected`` in this order."""
     deadline = time.monotonic() + timeout
     script = f"(window.__values || {{}})[{name!r}] || []"
     seen: list[str] = page.evaluate(script)
     while not is_in_order(expected, seen):
         if time.monotonic() > deadline:
-            raise AssertionError(
-                f"{name} did not show {expected} in this order within {timeout} s; seen: {seen}"
-            )
+            raise AssertionError(f"{name} did not show {expected} in this order within {timeout} s; seen: {seen}")
         page.wait_for_timeout(100)
         seen = page.evaluate(script)
     return seen

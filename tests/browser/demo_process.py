@@ -91,14 +91,10 @@ class DemoProcess:
                 self.chosen_mode, self.url = found.group(1), found.group(2).rstrip("/")
                 return
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"The demo exited with status {self.process.returncode}:\n{self.log_tail()}"
-                )
+                raise RuntimeError(f"The demo exited with status {self.process.returncode}:\n{self.log_tail()}")
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(
-            f"The demo was not ready within {START_TIMEOUT:.0f} s:\n{self.log_tail()}"
-        )
+        raise RuntimeError(f"The demo was not ready within {START_TIMEOUT:.0f} s:\n{self.log_tail()}")
 
     def log_text(self) -> str:
         try:

@@ -38,14 +38,10 @@ def expected_penguin_statistics() -> tuple[int, dict[str, int], dict[str, str]]:
 
 
 def cell(page: Any, column: str, statistic: str) -> Any:
-    return page.locator(
-        f"table.stats tr[data-column='{column}'] [data-stat='{statistic}']"
-    )
+    return page.locator(f"table.stats tr[data-column='{column}'] [data-stat='{statistic}']")
 
 
-def test_penguins_csv_statistics(
-    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_penguins_csv_statistics(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     row_count, missing, means = expected_penguin_statistics()
     open_live(page, demo.url + "/analysis/")
 
@@ -60,17 +56,13 @@ def test_penguins_csv_statistics(
             f"Analysis of penguins.csv finished: {row_count} rows.",
         ],
     )
-    expect(state_text(page, "analysis_outcome")).to_have_text(
-        f"penguins.csv: {row_count} rows and 8 columns."
-    )
+    expect(state_text(page, "analysis_outcome")).to_have_text(f"penguins.csv: {row_count} rows and 8 columns.")
     expect(page.locator(".facts")).to_contain_text(f"{row_count} rows")
     for column, count in missing.items():
         expect(cell(page, column, "missing")).to_contain_text(str(count))
     for column, mean in means.items():
         expect(cell(page, column, "mean")).to_have_text(mean)
-    expect(
-        page.locator("table.stats tr[data-column='body_mass_g'] svg.histogram rect")
-    ).to_have_count(10)
+    expect(page.locator("table.stats tr[data-column='body_mass_g'] svg.histogram rect")).to_have_count(10)
     screenshot(page)
 
 
@@ -162,24 +154,18 @@ def test_upload_over_limit_rejected(
 
     wait_for_toasts(
         page,
-        [
-            f"The file is larger than the limit of {limit:,} bytes. Choose a smaller file."
-        ],
+        [f"The file is larger than the limit of {limit:,} bytes. Choose a smaller file."],
     )
     expect(state_text(page, "analysis_file")).to_have_text("No file analysed yet.")
     screenshot(page)
 
 
-def test_cancel_large_sample(
-    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_cancel_large_sample(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     open_live(page, demo.url + "/analysis/")
 
     page.select_option("#analysis-sample", "sensor-readings")
     page.get_by_role("button", name="Analyze").click()
-    expect(state_text(page, "analysis_progress")).to_contain_text(
-        "rows read", timeout=30_000
-    )
+    expect(state_text(page, "analysis_progress")).to_contain_text("rows read", timeout=30_000)
     expect(page.locator("progress.progress")).to_be_visible()
     screenshot(page, "running")
 
@@ -192,8 +178,6 @@ def test_cancel_large_sample(
             "Analysis of sensor-readings.csv cancelled.",
         ],
     )
-    expect(state_text(page, "analysis_outcome")).to_have_text(
-        "The analysis was cancelled."
-    )
+    expect(state_text(page, "analysis_outcome")).to_have_text("The analysis was cancelled.")
     expect(page.locator("table.stats")).to_have_count(0)
     screenshot(page, "cancelled")

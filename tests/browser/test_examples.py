@@ -28,9 +28,7 @@ EXAMPLE_PAGES = {
 }
 
 
-def test_index_links_every_page(
-    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_index_links_every_page(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     open_live(page, demo.url + "/")
     expect(page.locator(".site-header .mode")).to_have_text("distributed mode")
     screenshot(page)
@@ -43,9 +41,7 @@ def test_index_links_every_page(
         expect(page.locator("[data-lc-status]")).to_have_attribute("data-state", "live")
 
 
-def test_basic_start_task_toast(
-    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_basic_start_task_toast(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     open_live(page, demo.url + "/examples/basic/")
 
     page.get_by_role("button", name="Start Task").click()
@@ -54,17 +50,13 @@ def test_basic_start_task_toast(
     screenshot(page)
 
 
-def test_status_success_then_failure(
-    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_status_success_then_failure(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     open_live(page, demo.url + "/examples/status/")
     expect(state_text(page, "status_outcome")).to_have_text("No task has run yet.")
 
     page.get_by_role("button", name="Start Task", exact=True).click()
     wait_for_toasts(page, ["Heavy task started...", "Task completed successfully!"])
-    expect(state_text(page, "status_outcome")).to_have_text(
-        "The last task completed successfully."
-    )
+    expect(state_text(page, "status_outcome")).to_have_text("The last task completed successfully.")
 
     page.get_by_role("button", name="Start Failing Task").click()
     seen = wait_for_toasts(
@@ -81,9 +73,7 @@ def test_status_success_then_failure(
     assert seen.count("Task failed.") == 1, seen
 
 
-def test_periodic_counts_then_completion(
-    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_periodic_counts_then_completion(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     open_live(page, demo.url + "/examples/periodic/")
 
     page.get_by_role("button", name="Start Task").click()
@@ -98,16 +88,12 @@ def test_periodic_counts_then_completion(
     )
     screenshot(page)
     periodic = [text for text in seen if text.startswith("Task is still running...")]
-    assert periodic == [
-        f"Task is still running... {count}s elapsed" for count in range(len(periodic))
-    ], seen
+    assert periodic == [f"Task is still running... {count}s elapsed" for count in range(len(periodic))], seen
     assert seen[-1] == "Task completed successfully!", seen
     expect(state_text(page, "periodic_progress")).to_have_text("Finished.")
 
 
-def test_trigger_update_logs_then_result(
-    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_trigger_update_logs_then_result(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     open_live(page, demo.url + "/examples/trigger-update/")
     logs = state_text(page, "logs")
     result = state_text(page, "result")
@@ -133,9 +119,7 @@ def test_trigger_update_logs_then_result(
     screenshot(page)
 
 
-def test_manual_thread_completion_toast(
-    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_manual_thread_completion_toast(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     open_live(page, demo.url + "/examples/manual-thread/")
 
     page.get_by_role("button", name="Start Task").click()
@@ -144,9 +128,7 @@ def test_manual_thread_completion_toast(
     screenshot(page)
 
 
-def test_result_page_shows_return_value(
-    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_result_page_shows_return_value(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     open_live(page, demo.url + "/examples/result/")
     value = state_text(page, "heavy_result")
     expect(value).to_have_text("No result yet")
@@ -159,17 +141,13 @@ def test_result_page_shows_return_value(
     screenshot(page)
 
 
-def test_pi_value_and_chart(
-    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_pi_value_and_chart(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     open_live(page, demo.url + "/examples/pi/")
 
     page.fill("#pi-iterations", "2000000")
     page.get_by_role("button", name="Approximate").click()
 
-    expect(state_text(page, "pi_elapsed")).to_contain_text(
-        "Finished in", timeout=30_000
-    )
+    expect(state_text(page, "pi_elapsed")).to_contain_text("Finished in", timeout=30_000)
     expect(state_text(page, "pi_value")).to_contain_text("3.141592")
     expect(state_text(page, "pi_value")).to_contain_text("after 2,000,000 iterations")
     expect(page.locator(".chart polyline.chart-line")).to_have_count(1)
@@ -177,9 +155,7 @@ def test_pi_value_and_chart(
     screenshot(page)
 
 
-def test_pi_rejects_invalid_iterations(
-    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_pi_rejects_invalid_iterations(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     open_live(page, demo.url + "/examples/pi/")
 
     # The browser's own check (min="1") stops the form first.
@@ -196,9 +172,7 @@ def test_pi_rejects_invalid_iterations(
     assert "Heavy task started..." not in toasts(page)
 
 
-def test_reload_mid_task_keeps_state(
-    demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_reload_mid_task_keeps_state(demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     open_live(page, demo.url + "/examples/pi/")
     elapsed = state_text(page, "pi_elapsed")
 
@@ -220,9 +194,7 @@ def test_reload_mid_task_keeps_state(
     screenshot(page, "after")
 
 
-def test_two_tabs_both_update(
-    demo: DemoProcess, context: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_two_tabs_both_update(demo: DemoProcess, context: Any, screenshot: Callable[..., Any]) -> None:
     first = context.new_page()
     second = context.new_page()
     open_live(first, demo.url + "/examples/status/")
@@ -232,9 +204,7 @@ def test_two_tabs_both_update(
 
     for tab in (first, second):
         wait_for_toasts(tab, ["Heavy task started...", "Task completed successfully!"])
-        expect(state_text(tab, "status_outcome")).to_have_text(
-            "The last task completed successfully."
-        )
+        expect(state_text(tab, "status_outcome")).to_have_text("The last task completed successfully.")
     screenshot(second)
     assert toasts(first).count("Task completed successfully!") == 1
     assert toasts(second).count("Task completed successfully!") == 1

@@ -51,9 +51,7 @@ def embedded_demo() -> Iterator[DemoProcess]:
     shutil.rmtree(work_dir, ignore_errors=True)
 
 
-def test_embedded_mode_smoke(
-    embedded_demo: DemoProcess, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_embedded_mode_smoke(embedded_demo: DemoProcess, page: Any, screenshot: Callable[..., Any]) -> None:
     assert embedded_demo.chosen_mode == "embedded", embedded_demo.log_tail()
     assert "mode: embedded" in embedded_demo.log_text()
     open_live(page, embedded_demo.url + "/examples/periodic/")
@@ -79,13 +77,9 @@ def test_embedded_mode_smoke(
     screenshot(page, "manual-thread")
 
 
-def test_ctrl_c_stops_every_process(
-    tmp_path: Path, page: Any, screenshot: Callable[..., Any]
-) -> None:
+def test_ctrl_c_stops_every_process(tmp_path: Path, page: Any, screenshot: Callable[..., Any]) -> None:
     require_redis()
-    process = DemoProcess(
-        tmp_path, OUTPUT_DIR / "browser" / "demo-stop.log", mode="distributed"
-    )
+    process = DemoProcess(tmp_path, OUTPUT_DIR / "browser" / "demo-stop.log", mode="distributed")
     process.start()
     children = process.child_pids()
     assert sorted(children) == ["beat", "web", "worker"], process.log_tail()
@@ -101,9 +95,7 @@ def test_ctrl_c_stops_every_process(
     for pid in children.values():
         with pytest.raises(ProcessLookupError):
             os.killpg(pid, 0)
-    process.purge_redis_keys(
-        process.environment.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    )
+    process.purge_redis_keys(process.environment.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
 
 
 def test_port_in_use_rejected() -> None:
