@@ -17,6 +17,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import connections
 
 from . import delivery
 from .actions import ActionOutcome, InvalidPayload, UnknownAction, clean_payload, registry, run_action
@@ -39,7 +40,7 @@ CLOSE_STATE_NOT_FOUND = 4004
 # (times ACTION_RATE_LIMIT) is closed, so a runaway script cannot keep the consumer busy.
 FLOOD_CLOSE_FACTOR = 5
 
-# Notification ids remembered per connection, to skip ones this tab was already sent.
+# Notifications (id and created_at) remembered per connection, to skip ones this socket was already sent.
 MAX_REMEMBERED_NOTIFICATIONS = 1000
 
 MAX_REQUEST_ID_LENGTH = 64
@@ -190,13 +191,21 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):
             await self.reject_frame("invalid_payload", str(exc), request_id)
             return
 
+        # Outside asgiref's single thread for thread-sensitive code, so that a slow action does
+        # not hold up every other socket's database calls in this process.
         outcome = await database_sync_to_async(self._run_action, thread_sensitive=False)(name, payload)
         if not outcome.ok:
             await self.send_error(outcome.error_code, outcome.message, request_id)
 
     def _run_action(self, name: str, payload: dict[str, Any]) -> ActionOutcome:
         assert self.state_id is not None
-        return run_action(State(self.state_id, user_id=self.user_id), name, payload)
+        try:
+            return run_action(State(self.state_id, user_id=self.user_id), name, payload)
+        finally:
+            # NOTE: close_old_connections() of database_sync_to_async left PostgreSQL connections
+            # of these executor threads open in the tests (seen as ResourceWarnings), so the
+            # thread's connections are closed here. The cause is not known.
+            connections.close_all()
 
     async def receive_resume(self, message: dict[str, Any]) -> None:
         version = message.get("version")
@@ -206,8 +215,7 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):
         assert self.state_id is not None
         missed = await database_sync_to_async(delivery.missed_notifications)(self.state_id, version)
         for notification in missed:
-            if notification["id"] not in self.sent_notifications:
-                await self.send_notification(notification)
+            await self.send_notification(notification)
 
     async def receive_ack(self, message: dict[str, Any]) -> None:
         ids = message.get("notifications")
@@ -279,9 +287,16 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):
         await self.send_error(code, message, request_id)
 
     async def send_notification(self, notification: dict[str, Any]) -> None:
+        """Send a notification unless this socket already got it (from the snapshot, say).
+
+        A notification replaced under the same id has a new ``created_at``, so it is sent again.
+        """
+        key = _notification_key(notification)
+        if key in self.sent_notifications:
+            return
         if len(self.sent_notifications) >= MAX_REMEMBERED_NOTIFICATIONS:
             self.sent_notifications.clear()
-        self.sent_notifications.add(notification["id"])
+        self.sent_notifications.add(key)
         await self.send_frame({"type": "notification", "notification": notification})
 
     async def send_snapshot(self) -> bool:
@@ -295,7 +310,7 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):
         self.version = snapshot["version"]
         self.variables = dict(snapshot["variables"])
         for notification in snapshot["notifications"]:
-            self.sent_notifications.add(notification["id"])
+            self.sent_notifications.add(_notification_key(notification))
         await self.send_frame({"type": "snapshot", **snapshot})
         return True
 
@@ -338,6 +353,10 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):
             self.state_id,
             *args,
         )
+
+
+def _notification_key(notification: dict[str, Any]) -> str:
+    return f"{notification['id']}@{notification['created_at']}"
 
 
 def _valid_request_id(value: object) -> bool:

@@ -252,6 +252,27 @@ async def test_three_tabs_each_get_notification_once() -> None:
         await tab.disconnect()
 
 
+async def test_late_group_copy_of_snapshot_notification_skipped() -> None:
+    session_key, state_id = await new_session()
+    notification_id = await database_sync_to_async(notify)(State(state_id), "info", "committed before connect")
+    communicator, snapshot = await open_tab(session_key)
+    payload = snapshot["notifications"][0]
+    assert payload["id"] == notification_id
+
+    # The group message of the same notification arrives after the snapshot read it.
+    await get_channel_layer().group_send(
+        group_name(state_id), {"type": "notification.new", "state_id": state_id, "notification": payload}
+    )
+    assert await communicator.receive_nothing(timeout=0.3)
+
+    # The same id notified again is a replacement, with a new created_at, and is sent.
+    await database_sync_to_async(notify)(State(state_id), "success", "replaced", notification_id=notification_id)
+    frame = await receive(communicator, "notification")
+    assert frame["notification"]["id"] == notification_id
+    assert frame["notification"]["message"] == "replaced"
+    await communicator.disconnect()
+
+
 async def test_ack_marks_delivered_and_next_connect_skips() -> None:
     session_key, state_id = await new_session()
     notification_id = await database_sync_to_async(notify)(State(state_id), "info", "offline notice")
