@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from longcallbacks import checks
-from longcallbacks.checker import CHECK_TASK_NAME
+from longcallbacks.checker import CHECK_TASK_NAME, schedule_checker
 
 
 def ids(messages: list[Any]) -> list[str]:
@@ -75,6 +75,8 @@ def test_sqlite_deferred_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_checker_not_scheduled() -> None:
     from celery import current_app
 
+    # The app that is current depends on which tests ran first; schedule on it as ready() does.
+    schedule_checker(current_app)
     schedule = current_app.conf.beat_schedule
     assert any(entry.get("task") == CHECK_TASK_NAME for entry in schedule.values())
     assert checks.check_checker_scheduled() == []
