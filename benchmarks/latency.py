@@ -126,7 +126,9 @@ def phases(wall_clock: dict[int, tuple[float, float]]) -> str:
     from longcallbacks.models import LongCallback
 
     steps: dict[str, list[float]] = {"action": [], "queue": [], "run": [], "deliver": []}
-    records = LongCallback.objects.filter(function="tests.callbacks.do_nothing", status_function="tests.callbacks.record_bench")
+    records = LongCallback.objects.filter(
+        function="tests.callbacks.do_nothing", status_function="tests.callbacks.record_bench"
+    )
     latest = {}
     for record in records.order_by("created_at"):
         latest[record.status_args[0]] = record
@@ -134,7 +136,9 @@ def phases(wall_clock: dict[int, tuple[float, float]]) -> str:
         record = latest.get(sequence)
         if record is None or record.started_at is None or record.finished_at is None:
             continue
-        created, started, finished = (moment.timestamp() for moment in (record.created_at, record.started_at, record.finished_at))
+        created, started, finished = (
+            moment.timestamp() for moment in (record.created_at, record.started_at, record.finished_at)
+        )
         steps["action"].append((created - sent_at) * 1000)
         steps["queue"].append((started - created) * 1000)
         steps["run"].append((finished - started) * 1000)

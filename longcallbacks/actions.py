@@ -104,7 +104,9 @@ def action(name_or_function: ActionFunction) -> ActionFunction: ...
 def action(name_or_function: str | None = None) -> Callable[[ActionFunction], ActionFunction]: ...
 
 
-def action(name_or_function: str | ActionFunction | None = None) -> ActionFunction | Callable[[ActionFunction], ActionFunction]:
+def action(
+    name_or_function: str | ActionFunction | None = None,
+) -> ActionFunction | Callable[[ActionFunction], ActionFunction]:
     """Register ``fn(state, payload)`` as an action, named by the function or by the given name.
 
     Use it bare (``@action``) or with a name (``@action("start_job")``).

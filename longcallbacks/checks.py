@@ -140,8 +140,9 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     if backend.endswith("InMemoryChannelLayer") and broker and not broker.startswith("memory://") and not eager:
         return [
             checks.Warning(
-                f"CHANNEL_LAYERS[{alias!r}] is an InMemoryChannelLayer, but Celery's broker {broker.split('://')[0]}:// "
-                f"means long callbacks run in separate worker processes, whose changes never reach the tabs.",
+                f"CHANNEL_LAYERS[{alias!r}] is an InMemoryChannelLayer, but Celery's broker "
+                f"{broker.split('://')[0]}:// means long callbacks run in separate worker processes, "
+                f"whose changes never reach the tabs.",
                 hint="Use channels_redis.core.RedisChannelLayer (or another layer shared between processes).",
                 id="longcallbacks.W004",
             )
@@ -152,7 +153,13 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[checks.C
 def check_live_limits(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Report websocket limits that cannot work: non-positive values, or a heartbeat that expires."""
     messages: list[checks.CheckMessage] = []
-    for key in ("MAX_FRAME_SIZE", "ACTION_RATE_LIMIT", "ACTION_RATE_PERIOD", "CONNECTION_HEARTBEAT_INTERVAL", "CONNECTION_TIMEOUT"):
+    for key in (
+        "MAX_FRAME_SIZE",
+        "ACTION_RATE_LIMIT",
+        "ACTION_RATE_PERIOD",
+        "CONNECTION_HEARTBEAT_INTERVAL",
+        "CONNECTION_TIMEOUT",
+    ):
         value = getattr(lc_settings, key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             messages.append(
@@ -167,9 +174,9 @@ def check_live_limits(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
     if lc_settings.CONNECTION_HEARTBEAT_INTERVAL >= lc_settings.CONNECTION_TIMEOUT:
         messages.append(
             checks.Warning(
-                f"LONGCALLBACKS['CONNECTION_HEARTBEAT_INTERVAL'] ({lc_settings.CONNECTION_HEARTBEAT_INTERVAL} s) is not shorter than "
-                f"CONNECTION_TIMEOUT ({lc_settings.CONNECTION_TIMEOUT} s), so open tabs count as gone between heartbeats "
-                f"and broadcast_callback skips them.",
+                f"LONGCALLBACKS['CONNECTION_HEARTBEAT_INTERVAL'] ({lc_settings.CONNECTION_HEARTBEAT_INTERVAL} s) "
+                f"is not shorter than CONNECTION_TIMEOUT ({lc_settings.CONNECTION_TIMEOUT} s), so open tabs count "
+                f"as gone between heartbeats and broadcast_callback skips them.",
                 hint="Keep CONNECTION_HEARTBEAT_INTERVAL at a third of CONNECTION_TIMEOUT or less.",
                 id="longcallbacks.W005",
             )

@@ -46,7 +46,7 @@ MAX_REMEMBERED_NOTIFICATIONS = 1000
 MAX_REQUEST_ID_LENGTH = 64
 
 
-class LongCallbacksConsumer(AsyncWebsocketConsumer):
+class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     """One browser tab: the state of its session, live."""
 
     state_id: str | None
@@ -54,7 +54,7 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):
     version: int | None
     variables: dict[str, Any]
 
-    @property  # type: ignore[override]
+    @property
     def channel_layer_alias(self) -> str:
         alias: str = lc_settings.CHANNEL_LAYER
         return alias
@@ -82,7 +82,9 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):
 
         session = self.scope.get("session")
         if session is None:
-            self._log_error("no-session-middleware", "the websocket has no session; wrap the routing in AuthMiddlewareStack")
+            self._log_error(
+                "no-session-middleware", "the websocket has no session; wrap the routing in AuthMiddlewareStack"
+            )
             await self.send_error("no_session", "The server does not read sessions on websockets.")
             await self.close(CLOSE_NO_SESSION)
             return
@@ -166,7 +168,9 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):
     async def receive_action(self, message: dict[str, Any]) -> None:
         request_id = message.get("id")
         if request_id is not None and not _valid_request_id(request_id):
-            await self.reject_frame("invalid_message", f'"id" must be a string of at most {MAX_REQUEST_ID_LENGTH} characters or an integer.')
+            await self.reject_frame(
+                "invalid_message", f'"id" must be a string of at most {MAX_REQUEST_ID_LENGTH} characters or an integer.'
+            )
             return
         if not self._take_action_slot():
             self.rejected_in_row += 1
@@ -219,7 +223,11 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):
 
     async def receive_ack(self, message: dict[str, Any]) -> None:
         ids = message.get("notifications")
-        if not isinstance(ids, list) or len(ids) > delivery.MAX_ACK_IDS or not all(isinstance(item, str) for item in ids):
+        if (
+            not isinstance(ids, list)
+            or len(ids) > delivery.MAX_ACK_IDS
+            or not all(isinstance(item, str) for item in ids)
+        ):
             await self.reject_frame(
                 "invalid_message", f'"notifications" must be a list of at most {delivery.MAX_ACK_IDS} id strings.'
             )

@@ -68,7 +68,9 @@ def build_snapshot(state_id: str) -> dict[str, Any]:
     """Return the state's version and variables, undelivered notifications and active runs."""
     snapshot = State(state_id).snapshot()
     notifications = _open_notifications(state_id).filter(delivered_at__isnull=True)
-    runs = LongCallback.objects.filter(state_id=state_id, status__in=LongCallback.ACTIVE_STATUSES).order_by("created_at")
+    runs = LongCallback.objects.filter(state_id=state_id, status__in=LongCallback.ACTIVE_STATUSES).order_by(
+        "created_at"
+    )
     return {
         "version": snapshot["version"],
         "variables": snapshot["variables"],

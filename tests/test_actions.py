@@ -132,7 +132,9 @@ def page_session(client: Client) -> str:
 def test_post_runs_action_and_redirects_to_next() -> None:
     client = Client()
     state_id = page_session(client)
-    response = client.post("/longcallbacks/action/", {"action": "set_message", "text": "posted", "next": "/live/?tab=2"})
+    response = client.post(
+        "/longcallbacks/action/", {"action": "set_message", "text": "posted", "next": "/live/?tab=2"}
+    )
     assert response.status_code == 302
     assert response["Location"] == "/live/?tab=2"
     assert State(state_id).message == "posted"
@@ -164,8 +166,10 @@ def test_post_redirects_only_to_this_site(next_url: str, referer: str, expected:
     data = {"action": "set_message", "text": "x"}
     if next_url:
         data["next"] = next_url
-    response = client.post("/longcallbacks/action/", data, HTTP_REFERER=referer) if referer else client.post(
-        "/longcallbacks/action/", data
+    response = (
+        client.post("/longcallbacks/action/", data, HTTP_REFERER=referer)
+        if referer
+        else client.post("/longcallbacks/action/", data)
     )
     assert response.status_code == 302
     assert response["Location"] == expected
@@ -195,7 +199,9 @@ def test_post_with_csrf_token_from_page_accepted() -> None:
     client = Client(enforce_csrf_checks=True)
     page = client.get("/live/").content.decode()
     token = page.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
-    response = client.post("/longcallbacks/action/", {"action": "set_message", "text": "ok", "csrfmiddlewaretoken": token})
+    response = client.post(
+        "/longcallbacks/action/", {"action": "set_message", "text": "ok", "csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 302
     assert State(client.session["_longcallbacks_state_id"]).message == "ok"
 

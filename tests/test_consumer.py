@@ -129,7 +129,9 @@ async def test_snapshot_on_connect() -> None:
     session_key, state_id = await new_session()
     await assign(state_id, message="before connect")
     notification_id = await database_sync_to_async(notify)(State(state_id), "success", "waiting for you")
-    record = await database_sync_to_async(LongCallback.objects.create)(state_id=state_id, function="tests.callbacks.add")
+    record = await database_sync_to_async(LongCallback.objects.create)(
+        state_id=state_id, function="tests.callbacks.add"
+    )
 
     communicator, snapshot = await open_tab(session_key)
     assert snapshot["version"] == 1
@@ -192,7 +194,12 @@ async def test_gap_sends_fresh_snapshot() -> None:
     )
     await get_channel_layer().group_send(
         group_name(state_id),
-        {"type": "state.diff", "state_id": state_id, "version": snapshot["version"] + 3, "changes": {"message": "latest"}},
+        {
+            "type": "state.diff",
+            "state_id": state_id,
+            "version": snapshot["version"] + 3,
+            "changes": {"message": "latest"},
+        },
     )
 
     fresh = await receive(communicator, "snapshot")
@@ -207,7 +214,8 @@ async def test_old_and_repeated_diffs_dropped() -> None:
     communicator, snapshot = await open_tab(session_key)
     for version in (snapshot["version"], snapshot["version"] - 1):
         await get_channel_layer().group_send(
-            group_name(state_id), {"type": "state.diff", "state_id": state_id, "version": version, "changes": {"message": "old"}}
+            group_name(state_id),
+            {"type": "state.diff", "state_id": state_id, "version": version, "changes": {"message": "old"}},
         )
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
@@ -224,7 +232,9 @@ async def test_refresh_relayed_as_diff() -> None:
 
 async def test_long_callback_update_relayed() -> None:
     session_key, state_id = await new_session()
-    record = await database_sync_to_async(LongCallback.objects.create)(state_id=state_id, function="tests.callbacks.add")
+    record = await database_sync_to_async(LongCallback.objects.create)(
+        state_id=state_id, function="tests.callbacks.add"
+    )
     communicator, _ = await open_tab(session_key)
     await database_sync_to_async(mark_running)(record.id, "worker-1")
     frame = await receive(communicator, "long_callback")
@@ -607,7 +617,9 @@ async def test_state_id_from_browser_ignored() -> None:
     assert snapshot["variables"]["message"] == "initial"
     assert snapshot["notifications"] == []
 
-    await send(communicator, {"type": "action", "name": "set_message", "payload": {"text": "by B"}, "state_id": state_a})
+    await send(
+        communicator, {"type": "action", "name": "set_message", "payload": {"text": "by B"}, "state_id": state_a}
+    )
     await receive(communicator, "diff")
     await send(communicator, {"type": "resume", "version": 0, "state_id": state_a})
     assert (await read_state(state_a))["message"] == "secret of A"

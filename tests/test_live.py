@@ -58,7 +58,9 @@ def test_two_tabs_see_one_run(daphne_server: DaphneProcess) -> None:
         second = await Tab.open(daphne_server, cookie)
         await first.receive_until(lambda frame: frame["type"] == "snapshot")
         await second.receive_until(lambda frame: frame["type"] == "snapshot")
-        await first.send({"type": "action", "name": "start_job", "payload": {"seconds": "1.3", "value": "done"}, "id": 1})
+        await first.send(
+            {"type": "action", "name": "start_job", "payload": {"seconds": "1.3", "value": "done"}, "id": 1}
+        )
         frames = await asyncio.gather(first.receive_until(finished), second.receive_until(finished))
         # Give a duplicate delivery the time to show up before counting.
         late = await asyncio.gather(first.receive_for(0.7), second.receive_for(0.7))
@@ -129,7 +131,9 @@ def test_reconnect_gets_result_and_notification_once(daphne_server: DaphneProces
 
     frames = asyncio.run(after(last_version))
     assert notification_messages(frames) == ["Job finished: done"]
-    eventually(lambda: Notification.objects.filter(state_id=state_id, delivered_at__isnull=True).count() == 0, timeout=5)
+    eventually(
+        lambda: Notification.objects.filter(state_id=state_id, delivered_at__isnull=True).count() == 0, timeout=5
+    )
 
     async def third_visit() -> list[dict[str, Any]]:
         tab = await Tab.open(daphne_server, cookie)
@@ -151,7 +155,9 @@ def test_cross_origin_handshake_rejected(daphne_server: DaphneProcess) -> None:
     async def attempt() -> int:
         try:
             async with connect(
-                daphne_server.socket_url, origin="http://evil.example", additional_headers={"Cookie": cookie}  # type: ignore[arg-type]
+                daphne_server.socket_url,
+                origin="http://evil.example",
+                additional_headers={"Cookie": cookie},  # type: ignore[arg-type]
             ):
                 return 101
         except InvalidStatus as exc:

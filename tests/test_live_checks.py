@@ -65,7 +65,8 @@ def test_default_limits_pass() -> None:
 
 
 @pytest.mark.parametrize(
-    "overrides", [{"MAX_FRAME_SIZE": 0}, {"ACTION_RATE_LIMIT": -1}, {"ACTION_RATE_PERIOD": "1"}, {"MAX_FRAME_SIZE": True}]
+    "overrides",
+    [{"MAX_FRAME_SIZE": 0}, {"ACTION_RATE_LIMIT": -1}, {"ACTION_RATE_PERIOD": "1"}, {"MAX_FRAME_SIZE": True}],
 )
 def test_invalid_limits(overrides: dict[str, Any]) -> None:
     with override_settings(LONGCALLBACKS=overrides):

@@ -74,7 +74,10 @@ def test_tags_need_request(source: str) -> None:
 def test_action_button_form_posts_to_view() -> None:
     request = page_request()
     html = render('{% action_button "set_message" label css_class="big" %}', request, label="Say <hi>")
-    assert '<form method="post" action="/longcallbacks/action/" class="lc-action-form" data-lc-action="set_message">' in html
+    assert (
+        '<form method="post" action="/longcallbacks/action/" class="lc-action-form" data-lc-action="set_message">'
+        in html
+    )
     assert '<input type="hidden" name="action" value="set_message">' in html
     assert '<input type="hidden" name="next" value="/page/?q=1">' in html
     assert 'name="csrfmiddlewaretoken" value="' in html
@@ -99,7 +102,9 @@ def test_client_tag_adds_assets_and_config() -> None:
     assert '<link rel="stylesheet" href="/static/longcallbacks/client.css">' in html
     assert '<script src="/static/longcallbacks/client.js" defer></script>' in html
     assert 'data-lc-status data-state="connecting" role="status"' in html
-    config_text = html.split('<script id="longcallbacks-config" type="application/json">', 1)[1].split("</script>", 1)[0]
+    config_text = html.split('<script id="longcallbacks-config" type="application/json">', 1)[1].split("</script>", 1)[
+        0
+    ]
     config = json.loads(config_text)
     assert config["path"] == "/ws/longcallbacks/"
     assert config["texts"]["live"] == "Live"

@@ -50,16 +50,14 @@ def value_as_text(value: Any) -> str:
 @register.simple_tag
 def longcallbacks_client(path: str | None = None, status: bool = True) -> SafeString:
     """Add the client's CSS and JS, its configuration and a connection status element."""
-    config = {
-        "path": path or f"/{WEBSOCKET_PATH}",
-        "texts": {
-            "connecting": gettext("Connecting…"),
-            "live": gettext("Live"),
-            "reconnecting": gettext("Reconnecting…"),
-            "offline": gettext("Offline: reload the page"),
-            "close": gettext("Close"),
-        },
+    texts = {
+        "connecting": gettext("Connecting…"),
+        "live": gettext("Live"),
+        "reconnecting": gettext("Reconnecting…"),
+        "offline": gettext("Offline: reload the page"),
+        "close": gettext("Close"),
     }
+    config = {"path": path or f"/{WEBSOCKET_PATH}", "texts": texts}
     parts = [
         format_html('<link rel="stylesheet" href="{}">', static("longcallbacks/client.css")),
         json_script(config, "longcallbacks-config"),
@@ -69,7 +67,7 @@ def longcallbacks_client(path: str | None = None, status: bool = True) -> SafeSt
         parts.append(
             format_html(
                 '<span class="lc-status" data-lc-status data-state="connecting" role="status">{}</span>',
-                config["texts"]["connecting"],
+                texts["connecting"],
             )
         )
     return mark_safe("\n".join(parts))
@@ -83,12 +81,17 @@ def state_value(context: template.Context, name: str, tag: str = "span", safe: b
     """
     request = _request(context, "state_value")
     if not TAG_NAME_PATTERN.match(tag):
-        raise ImproperlyConfigured(f"state_value tag={tag!r} is invalid; use an HTML element name such as 'span' or 'pre'.")
+        raise ImproperlyConfigured(
+            f"state_value tag={tag!r} is invalid; use an HTML element name such as 'span' or 'pre'."
+        )
     value = getattr(get_state(request), name)
     text = value_as_text(value)
     if safe:
         return format_html(
-            '<{tag} data-lc-var="{name}" data-lc-safe>{value}</{tag}>', tag=mark_safe(tag), name=name, value=mark_safe(text)
+            '<{tag} data-lc-var="{name}" data-lc-safe>{value}</{tag}>',
+            tag=mark_safe(tag),
+            name=name,
+            value=mark_safe(text),
         )
     return format_html('<{tag} data-lc-var="{name}">{value}</{tag}>', tag=mark_safe(tag), name=name, value=text)
 
@@ -105,7 +108,9 @@ def action_button(
     request = _request(context, "action_button")
     if name not in action_registry:
         known = ", ".join(action_registry.names()) or "none"
-        raise ImproperlyConfigured(f"action_button names {name!r}, which is not a registered action. Registered: {known}.")
+        raise ImproperlyConfigured(
+            f"action_button names {name!r}, which is not a registered action. Registered: {known}."
+        )
     try:
         url = reverse("longcallbacks:action")
     except NoReverseMatch as exc:
