@@ -15,3 +15,6 @@ app = Celery("demo_project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Registers the tasks in the tasks.py module of every installed app.
 app.autodiscover_tasks()
+# Current app for every thread, not only the one that imported this module: daphne runs sync
+# views and actions in worker threads, whose tasks would otherwise go to Celery's fallback app.
+app.set_default()
