@@ -42,12 +42,15 @@ def record_payload(record: LongCallback) -> dict[str, Any]:
     }
 
 
-def publish_record(record: LongCallback) -> None:
+def publish_record(record: LongCallback, state: State | None = None) -> None:
+    """Push the record's new status on commit; with a locked ``state``, after its diffs."""
     payload = record_payload(record)
     state_id = record.state_id
-    transaction.on_commit(
-        lambda: layer.publish(state_id, {"type": layer.LONG_CALLBACK_UPDATE, "state_id": state_id, "long_callback": payload})
-    )
+    push = {"type": layer.LONG_CALLBACK_UPDATE, "state_id": state_id, "long_callback": payload}
+    if state is not None:
+        state._publish_after_changes(lambda: layer.publish(state_id, push))
+    else:
+        transaction.on_commit(lambda: layer.publish(state_id, push))
 
 
 def _state_for(state_id: str) -> State:
@@ -111,7 +114,8 @@ def finalize(
                 traceback_module.format_exception(type(exception), exception, exception.__traceback__)
             )
         record.save(update_fields=["status", "finished_at", "result", "error_type", "error_message", "traceback"])
-        publish_record(record)
+        # After the status function's diffs, so a tab shows the result before the run ends.
+        publish_record(record, state)
 
         if record.status_function:
             _call_status_function(state, record, [succeeded, *record.status_args, record.result])

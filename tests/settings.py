@@ -91,7 +91,13 @@ def _database(url: str | None, test_name_override: str | None) -> dict[str, obje
             "NAME": str(OUTPUT_DIR / "tests.sqlite3"),
             # A file, not memory, so worker processes share it with the test process.
             "TEST": {"NAME": str(OUTPUT_DIR / f"test_{TEST_PREFIX}.sqlite3")},
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
+            # WAL lets readers run beside the one writer, and synchronous=NORMAL skips an fsync per
+            # commit; both are safe for a test database and cut commit latency several times.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     if test_name_override:
         database["NAME"] = test_name_override
