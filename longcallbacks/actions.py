@@ -10,14 +10,17 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, overload
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models.signals import pre_save
 from django.utils.translation import gettext
 
 from .exceptions import LongCallbackError, StateNotFound, TooManyLongCallbacks
 from .logs import get_logger
+from .models import LongCallback
 from .state import State
 
 logger = get_logger("actions")
@@ -31,6 +34,9 @@ NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$")
 RESERVED_FIELDS = frozenset({"action", "next", "csrfmiddlewaretoken"})
 
 MAX_PAYLOAD_FIELDS = 100
+
+# The name of the action running in this thread, stored on each long callback it starts.
+_running_action: ContextVar[str | None] = ContextVar("longcallbacks_running_action", default=None)
 
 
 class UnknownAction(LongCallbackError, LookupError):
@@ -181,6 +187,7 @@ def run_action(state: State, name: str, payload: object) -> ActionOutcome:
     registered = registry.get(name)
     cleaned = clean_payload(payload)
 
+    token = _running_action.set(name)
     try:
         with state._locked():
             registered.function(state, cleaned)
@@ -195,6 +202,23 @@ def run_action(state: State, name: str, payload: object) -> ActionOutcome:
     except Exception as exc:
         handle_exception(state, name, exc)
         return ActionOutcome(False, "action_failed", f"Action {name!r} raised {type(exc).__name__}.")
+    finally:
+        _running_action.reset(token)
 
     logger.debug("Action %s ran on state %s.", name, state._state_id)
     return ActionOutcome(True)
+
+
+def tag_started_run(sender: type[LongCallback], instance: LongCallback, **kwargs: Any) -> None:
+    """Store the running action's name on a new long callback record.
+
+    ``invoke_long_callback`` knows nothing of actions, so the tag is added as the record is
+    first saved. Runs started outside an action, or by threads an action starts, stay untagged.
+    """
+    if instance._state.adding and instance.action is None:
+        instance.action = _running_action.get()
+
+
+def connect_signals() -> None:
+    """Connect :func:`tag_started_run`; called once from ``AppConfig.ready()``."""
+    pre_save.connect(tag_started_run, sender=LongCallback, dispatch_uid="longcallbacks.tag_started_run")

@@ -11,11 +11,12 @@ class LongCallbacksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, signals
+        from . import actions, checks, signals
         from .conf import lc_settings
 
         checks.register()
         signals.connect()
+        actions.connect_signals()
         if lc_settings.SCHEDULE_CHECKER:
             from .checker import schedule_checker
 

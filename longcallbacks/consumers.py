@@ -25,6 +25,7 @@ from .conf import lc_settings
 from .exceptions import StateNotFound
 from .layer import group_name
 from .logs import get_logger, repeat_limiter
+from .progress import cancel_long_callback
 from .state import State
 
 logger = get_logger("consumers")
@@ -44,6 +45,12 @@ FLOOD_CLOSE_FACTOR = 5
 MAX_REMEMBERED_NOTIFICATIONS = 1000
 
 MAX_REQUEST_ID_LENGTH = 64
+
+# Long callback ids (UUIDs, 36 characters) accepted in a cancel frame; longer strings are invalid.
+MAX_RECORD_ID_LENGTH = 64
+
+# Runs whose starting action a connection remembers, so each run's record is read once.
+MAX_REMEMBERED_RUNS = 1000
 
 
 class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
@@ -72,6 +79,7 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
         self.action_times: deque[float] = deque()
         self.rejected_in_row = 0
         self.heartbeat_task: asyncio.Task[None] | None = None
+        self.run_actions: dict[str, str | None] = {}
         await self.accept()
 
         if self.channel_layer is None:
@@ -141,6 +149,7 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
             "action": self.receive_action,
             "resume": self.receive_resume,
             "ack": self.receive_ack,
+            "cancel": self.receive_cancel,
             "ping": self.receive_ping,
         }
         handler = handlers.get(message["type"])
@@ -172,16 +181,8 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
                 "invalid_message", f'"id" must be a string of at most {MAX_REQUEST_ID_LENGTH} characters or an integer.'
             )
             return
-        if not self._take_action_slot():
-            self.rejected_in_row += 1
-            if self.rejected_in_row >= FLOOD_CLOSE_FACTOR * lc_settings.ACTION_RATE_LIMIT:
-                self._log_error("action_flood", "closed after %d rate-limited actions in a row", self.rejected_in_row)
-                await self.send_error("rate_limited", "Too many actions; the connection is closed.", request_id)
-                await self.close(CLOSE_POLICY_VIOLATION)
-                return
-            await self.reject_frame("rate_limited", "Too many actions; wait, then try again.", request_id)
+        if not await self._admit_action(request_id):
             return
-        self.rejected_in_row = 0
 
         name = message.get("name")
         try:
@@ -201,6 +202,20 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
         if not outcome.ok:
             await self.send_error(outcome.error_code, outcome.message, request_id)
 
+    async def _admit_action(self, request_id: Any) -> bool:
+        """Count an action or cancel frame against the rate limit; reject it when the window is full."""
+        if self._take_action_slot():
+            self.rejected_in_row = 0
+            return True
+        self.rejected_in_row += 1
+        if self.rejected_in_row >= FLOOD_CLOSE_FACTOR * lc_settings.ACTION_RATE_LIMIT:
+            self._log_error("action_flood", "closed after %d rate-limited actions in a row", self.rejected_in_row)
+            await self.send_error("rate_limited", "Too many actions; the connection is closed.", request_id)
+            await self.close(CLOSE_POLICY_VIOLATION)
+            return False
+        await self.reject_frame("rate_limited", "Too many actions; wait, then try again.", request_id)
+        return False
+
     def _run_action(self, name: str, payload: dict[str, Any]) -> ActionOutcome:
         assert self.state_id is not None
         try:
@@ -209,6 +224,37 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
             # NOTE: close_old_connections() of database_sync_to_async left PostgreSQL connections
             # of these executor threads open in the tests (seen as ResourceWarnings), so the
             # thread's connections are closed here. The cause is not known.
+            connections.close_all()
+
+    async def receive_cancel(self, message: dict[str, Any]) -> None:
+        """Cancel one of this state's long callbacks; its final status arrives as a long_callback frame."""
+        request_id = message.get("id")
+        if request_id is not None and not _valid_request_id(request_id):
+            await self.reject_frame(
+                "invalid_message", f'"id" must be a string of at most {MAX_REQUEST_ID_LENGTH} characters or an integer.'
+            )
+            return
+        record_id = message.get("long_callback")
+        if not isinstance(record_id, str) or not 0 < len(record_id) <= MAX_RECORD_ID_LENGTH:
+            await self.reject_frame("invalid_message", '"long_callback" must be a long callback id string.', request_id)
+            return
+        if not await self._admit_action(request_id):
+            return
+
+        try:
+            await database_sync_to_async(self._cancel, thread_sensitive=False)(record_id)
+        except LookupError:
+            # One answer for an unknown id and for another state's id, so ids cannot be probed.
+            await self.reject_frame(
+                "long_callback_not_found", "This page's state has no long callback with that id.", request_id
+            )
+
+    def _cancel(self, record_id: str) -> bool:
+        assert self.state_id is not None
+        try:
+            return cancel_long_callback(State(self.state_id, user_id=self.user_id), record_id)
+        finally:
+            # Closed for the same reason as in _run_action.
             connections.close_all()
 
     async def receive_resume(self, message: dict[str, Any]) -> None:
@@ -252,6 +298,7 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
                 version,
                 self.version,
             )
+            await self.rejoin_group()
             await self.send_snapshot()
             return
         self.version = version
@@ -264,6 +311,7 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
             # An older read; the tab already has a newer value.
             return
         if version > self.version:
+            await self.rejoin_group()
             await self.send_snapshot()
             return
         self.variables.update(event["changes"])
@@ -276,7 +324,23 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
         await self.send_frame({"type": "notification_close", "notification_id": event["notification_id"]})
 
     async def long_callback_update(self, event: dict[str, Any]) -> None:
-        await self.send_frame({"type": "long_callback", "long_callback": event["long_callback"]})
+        run = event["long_callback"]
+        if "action" not in run:
+            run = {**run, "action": await self._run_action_name(run["id"])}
+        await self.send_frame({"type": "long_callback", "long_callback": run})
+
+    async def _run_action_name(self, record_id: str) -> str | None:
+        """Return the action that started a run, read from its record once per connection.
+
+        NOTE: the layer's long_callback events carry no action name, so this costs one query
+        per run and connection; adding ``action`` to ``lifecycle.record_payload`` removes it.
+        """
+        if record_id not in self.run_actions:
+            if len(self.run_actions) >= MAX_REMEMBERED_RUNS:
+                self.run_actions.clear()
+            found = await database_sync_to_async(delivery.run_actions)([record_id])
+            self.run_actions[record_id] = found.get(record_id)
+        return self.run_actions[record_id]
 
     # Sending.
 
@@ -340,11 +404,25 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
         self.action_times.append(now)
         return True
 
+    async def rejoin_group(self) -> None:
+        """Add this socket to its state's group again.
+
+        channels-redis forgets a member after its ``group_expiry`` (one day by default) and
+        when Redis restarts without persistence. Adding a member that is already there only
+        refreshes its expiry.
+        """
+        assert self.state_id is not None
+        try:
+            await self.channel_layer.group_add(group_name(self.state_id), self.channel_name)
+        except Exception as exc:
+            self._log_error("group_add", "joining the state's group again failed: %s", exc)
+
     async def _heartbeat(self) -> None:
-        """Refresh Connection.last_seen_at, which broadcast_callback reads to find open tabs."""
+        """Refresh Connection.last_seen_at, which broadcast_callback reads, and the group membership."""
         while True:
             await asyncio.sleep(float(lc_settings.CONNECTION_HEARTBEAT_INTERVAL))
             assert self.state_id is not None
+            await self.rejoin_group()
             try:
                 if not await database_sync_to_async(delivery.touch_connection)(self.channel_name):
                     await database_sync_to_async(delivery.open_connection)(self.channel_name, self.state_id)

@@ -68,15 +68,43 @@ def build_snapshot(state_id: str) -> dict[str, Any]:
     """Return the state's version and variables, undelivered notifications and active runs."""
     snapshot = State(state_id).snapshot()
     notifications = _open_notifications(state_id).filter(delivered_at__isnull=True)
-    runs = LongCallback.objects.filter(state_id=state_id, status__in=LongCallback.ACTIVE_STATUSES).order_by(
-        "created_at"
-    )
     return {
         "version": snapshot["version"],
         "variables": snapshot["variables"],
         "notifications": [notification_payload(notification) for notification in notifications],
-        "long_callbacks": [record_payload(record) for record in runs],
+        "long_callbacks": [run_payload(record) for record in active_runs(state_id)],
     }
+
+
+def active_runs(state_id: str) -> list[LongCallback]:
+    """Return the state's queued and running long callbacks, oldest first."""
+    runs = LongCallback.objects.filter(state_id=state_id, status__in=LongCallback.ACTIVE_STATUSES)
+    return list(runs.order_by("created_at"))
+
+
+def run_payload(record: LongCallback) -> dict[str, Any]:
+    """Return what a tab is sent about a run, with the action that started it."""
+    return {**record_payload(record), "action": record.action}
+
+
+def run_actions(record_ids: Iterable[str]) -> dict[str, str | None]:
+    """Return the action that started each of these runs; ids without a record are left out."""
+    rows = LongCallback.objects.filter(pk__in=list(record_ids)).values_list("pk", "action")
+    return {str(record_id): action for record_id, action in rows}
+
+
+def take_page_notifications(state_id: str) -> list[dict[str, Any]]:
+    """Return the state's undelivered open notifications and mark them delivered.
+
+    For pages that render notifications into their HTML, such as a page after a POST and
+    redirect without JavaScript. Marked delivered, they are not in the next snapshot.
+    """
+    notifications = list(_open_notifications(state_id).filter(delivered_at__isnull=True)[:MAX_ACK_IDS])
+    if notifications:
+        Notification.objects.filter(pk__in=[item.pk for item in notifications], delivered_at__isnull=True).update(
+            delivered_at=timezone.now()
+        )
+    return [notification_payload(notification) for notification in notifications]
 
 
 def missed_notifications(state_id: str, since_version: int) -> list[dict[str, Any]]:

@@ -83,6 +83,9 @@ class LongCallback(models.Model):
     status_function = models.CharField(max_length=255, blank=True, default="")
     status_args = models.JSONField(default=list, blank=True)
     period = models.PositiveIntegerField(_("period (ms)"), default=0)
+    # The registered action that started the run, if any, so that its buttons can be disabled
+    # while the run is queued or running.
+    action = models.CharField(_("action"), max_length=100, null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     task_id = models.CharField(_("Celery task id"), max_length=255, blank=True, default="")
     worker = models.CharField(max_length=255, blank=True, default="")
@@ -166,9 +169,7 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["state", "notification_id"], name="longcallbacks_notification_unique_id"
-            ),
+            models.UniqueConstraint(fields=["state", "notification_id"], name="longcallbacks_notification_unique_id"),
         ]
         indexes = [
             models.Index(fields=["state", "delivered_at"], name="lc_notif_state_deliv_idx"),

@@ -652,3 +652,137 @@ async def test_deleted_state_closes_socket() -> None:
     assert (await receive(communicator, "error"))["code"] == "state_not_found"
     assert await receive_close(communicator) == 4004
     await communicator.disconnect()
+
+
+# Cancelling long callbacks and the running indicator.
+
+
+@database_sync_to_async
+def queued_run(state_id: str, action: str | None = None) -> LongCallback:
+    record: LongCallback = LongCallback.objects.create(state_id=state_id, function="tests.callbacks.do_nothing", action=action)
+    return record
+
+
+@database_sync_to_async
+def run_status(record_id: Any) -> str:
+    return str(LongCallback.objects.get(pk=record_id).status)
+
+
+async def test_cancel_own_run() -> None:
+    session_key, state_id = await new_session()
+    record = await queued_run(state_id)
+    communicator, snapshot = await open_tab(session_key)
+    assert [run["id"] for run in snapshot["long_callbacks"]] == [str(record.id)]
+
+    await send(communicator, {"type": "cancel", "long_callback": str(record.id), "id": 7})
+    frame = await receive(communicator, "long_callback")
+    assert frame["long_callback"]["id"] == str(record.id)
+    assert frame["long_callback"]["status"] == "cancelled"
+    assert await run_status(record.id) == "cancelled"
+    await communicator.disconnect()
+
+
+async def test_cancel_other_states_run_rejected() -> None:
+    session_key, _ = await new_session()
+    _, other_state_id = await new_session()
+    other_run = await queued_run(other_state_id)
+    communicator, _ = await open_tab(session_key)
+
+    await send(communicator, {"type": "cancel", "long_callback": str(other_run.id), "id": "c1"})
+    cross_state = await receive(communicator, "error")
+    await send(communicator, {"type": "cancel", "long_callback": "00000000-0000-4000-8000-000000000000", "id": "c2"})
+    unknown = await receive(communicator, "error")
+    await send(communicator, {"type": "cancel", "long_callback": "../etc", "id": "c3"})
+    not_an_id = await receive(communicator, "error")
+
+    assert cross_state == {
+        "type": "error",
+        "code": "long_callback_not_found",
+        "message": "This page's state has no long callback with that id.",
+        "id": "c1",
+    }
+    # The same answer, so a socket cannot tell another state's id from an unknown one.
+    assert {**unknown, "id": "c1"} == cross_state
+    assert {**not_an_id, "id": "c1"} == cross_state
+    assert await run_status(other_run.id) == "queued"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [{"type": "cancel"}, {"type": "cancel", "long_callback": 5}, {"type": "cancel", "long_callback": "x" * 65}],
+    ids=["missing", "integer", "too-long"],
+)
+async def test_cancel_invalid_id_rejected(frame: dict[str, Any]) -> None:
+    session_key, _ = await new_session()
+    communicator, _ = await open_tab(session_key)
+    await send(communicator, frame)
+    error = await receive(communicator, "error")
+    assert error["code"] == "invalid_message"
+    await communicator.disconnect()
+
+
+async def test_runs_carry_starting_action() -> None:
+    session_key, state_id = await new_session()
+    earlier = await queued_run(state_id, action="start_job")
+    communicator, snapshot = await open_tab(session_key)
+    assert snapshot["long_callbacks"][0]["action"] == "start_job"
+
+    await send(communicator, {"type": "action", "name": "run_noop"})
+    frame = await receive(communicator, "long_callback")
+    assert frame["long_callback"]["status"] == "queued"
+    assert frame["long_callback"]["action"] == "run_noop"
+
+    await database_sync_to_async(mark_running)(earlier.id, "worker-1")
+    frame = await receive(communicator, "long_callback")
+    assert frame["long_callback"]["action"] == "start_job"
+    await communicator.disconnect()
+
+
+# Group membership lost in the channel layer (group_expiry, a Redis restart).
+
+
+@database_sync_to_async
+def channel_of(state_id: str) -> str:
+    return str(Connection.objects.get(state_id=state_id).channel_name)
+
+
+async def notify_group(state_id: str, notification_id: str) -> None:
+    await get_channel_layer().group_send(
+        group_name(state_id), {"type": "notification.close", "state_id": state_id, "notification_id": notification_id}
+    )
+
+
+async def test_heartbeat_rejoins_group() -> None:
+    session_key, state_id = await new_session()
+    with live_settings(CONNECTION_HEARTBEAT_INTERVAL=0.2):
+        communicator, _ = await open_tab(session_key)
+        channel_name = await channel_of(state_id)
+        await get_channel_layer().group_discard(group_name(state_id), channel_name)
+        await notify_group(state_id, "while-out")
+        assert await communicator.receive_nothing(timeout=0.1)
+
+        await asyncio.sleep(0.5)
+        await notify_group(state_id, "after-heartbeat")
+        frame = await receive(communicator, "notification_close")
+        assert frame["notification_id"] == "after-heartbeat"
+        await communicator.disconnect()
+
+
+async def test_gap_rejoins_group() -> None:
+    session_key, state_id = await new_session()
+    communicator, snapshot = await open_tab(session_key)
+    channel_name = await channel_of(state_id)
+    layer = get_channel_layer()
+    await layer.group_discard(group_name(state_id), channel_name)
+
+    # A diff that reached the socket directly shows a gap, as after a lost group message.
+    await layer.send(
+        channel_name,
+        {"type": "state.diff", "state_id": state_id, "version": snapshot["version"] + 2, "changes": {}},
+    )
+    await receive(communicator, "snapshot")
+    await notify_group(state_id, "after-gap")
+    frame = await receive(communicator, "notification_close")
+    assert frame["notification_id"] == "after-gap"
+    await communicator.disconnect()
