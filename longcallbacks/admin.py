@@ -123,7 +123,20 @@ class LongCallbackAdmin(ReadOnlyAdmin):
     fieldsets = [
         (None, {"fields": ["id", "status_badge", "function", "arguments", "user", "state_link"]}),
         (_("Status function"), {"fields": ["status_function", "status_arguments", "period"]}),
-        (_("Execution"), {"fields": ["worker", "task_result_link", "created_at", "started_at", "finished_at", "duration", "progress_bar"]}),
+        (
+            _("Execution"),
+            {
+                "fields": [
+                    "worker",
+                    "task_result_link",
+                    "created_at",
+                    "started_at",
+                    "finished_at",
+                    "duration",
+                    "progress_bar",
+                ]
+            },
+        ),
         (_("Outcome"), {"fields": ["result_json", "error_type", "error_message", "traceback", "late_outcome_json"]}),
         (_("Timeline"), {"fields": ["timeline"]}),
     ]
@@ -243,7 +256,9 @@ class LongCallbackAdmin(ReadOnlyAdmin):
         for record in queryset:
             try:
                 function = resolve_function(record.function, "user function")
-                status_function = resolve_function(record.status_function, "status function") if record.status_function else None
+                status_function = (
+                    resolve_function(record.status_function, "status function") if record.status_function else None
+                )
                 invoke_long_callback(
                     State(record.state_id), function, record.args, status_function, record.status_args, record.period
                 )
@@ -265,7 +280,9 @@ class LongCallbackAdmin(ReadOnlyAdmin):
     # Live progress.
 
     def get_urls(self) -> list[URLPattern]:
-        live = path("progress/", self.admin_site.admin_view(self.progress_view), name="longcallbacks_longcallback_progress")
+        live = path(
+            "progress/", self.admin_site.admin_view(self.progress_view), name="longcallbacks_longcallback_progress"
+        )
         return [live, *super().get_urls()]
 
     def progress_view(self, request: HttpRequest) -> JsonResponse:
@@ -305,9 +322,16 @@ def timeline_events(record: LongCallback) -> list[tuple[datetime.datetime, str]]
     if record.started_at:
         events.append((record.started_at, f"{_('started on')} {record.worker}"))
     if record.progress_updated_at:
-        events.append((record.progress_updated_at, f"{_('last progress')}: {record.progress_current}/{record.progress_total} {record.progress_message}"))
+        events.append(
+            (
+                record.progress_updated_at,
+                f"{_('last progress')}: {record.progress_current}/{record.progress_total} {record.progress_message}",
+            )
+        )
     if record.last_periodic_count is not None and record.heartbeat_at:
-        events.append((record.heartbeat_at, f"{_('last heartbeat; periodic status count')} {record.last_periodic_count}"))
+        events.append(
+            (record.heartbeat_at, f"{_('last heartbeat; periodic status count')} {record.last_periodic_count}")
+        )
     if record.finished_at:
         events.append((record.finished_at, f"{_('ended')} {record.get_status_display()}"))
     if record.late_outcome:
@@ -326,7 +350,9 @@ def timeline_events(record: LongCallback) -> list[tuple[datetime.datetime, str]]
 def format_html_join_rows(rows: list[tuple[datetime.datetime, str]]) -> str:
     from django.utils.html import format_html_join
 
-    return format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", ((when.isoformat(timespec="milliseconds"), text) for when, text in rows))
+    return format_html_join(
+        "", "<tr><td>{}</td><td>{}</td></tr>", ((when.isoformat(timespec="milliseconds"), text) for when, text in rows)
+    )
 
 
 @admin.register(StoredState)

@@ -108,8 +108,17 @@ def republish_queued(now: datetime.datetime) -> int:
         claimed = LongCallback.objects.filter(pk=record.pk, published_at=record.published_at).update(published_at=now)
         if not claimed:
             continue
-        logger.warning("Long callback %s still queued after %s s; sending its task again.", record.pk, lc_settings.REPUBLISH_AFTER)
-        message = [str(record.pk), record.function, record.args, record.status_function, record.status_args, record.period]
+        logger.warning(
+            "Long callback %s still queued after %s s; sending its task again.", record.pk, lc_settings.REPUBLISH_AFTER
+        )
+        message = [
+            str(record.pk),
+            record.function,
+            record.args,
+            record.status_function,
+            record.status_args,
+            record.period,
+        ]
         publish_task(record.pk, message)
         count += 1
     return count

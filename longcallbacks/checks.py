@@ -225,8 +225,7 @@ def check_result_backend(app_configs: Any = None, **kwargs: Any) -> list[checks.
     if not _celery_setting("result_extended"):
         messages.append(
             checks.Warning(
-                "CELERY_RESULT_EXTENDED is off, so stored task results lack the task name, "
-                "arguments and worker.",
+                "CELERY_RESULT_EXTENDED is off, so stored task results lack the task name, arguments and worker.",
                 hint="Set CELERY_RESULT_EXTENDED = True.",
                 id="longcallbacks.W008",
             )

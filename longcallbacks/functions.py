@@ -48,9 +48,7 @@ def function_path(function: Any, role: str = "user_function") -> str:
     Raises RejectedFunction (a ValueError) that names the function and what to do.
     """
     if not inspect.isfunction(function):
-        raise RejectedFunction(
-            f"{role} must be a plain function, not {type(function).__name__} {function!r}. {_FIX}"
-        )
+        raise RejectedFunction(f"{role} must be a plain function, not {type(function).__name__} {function!r}. {_FIX}")
     qualname = function.__qualname__
     name = f"{function.__module__}.{qualname}"
     if function.__name__ == "<lambda>":

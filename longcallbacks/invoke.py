@@ -10,8 +10,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from .conf import lc_settings
@@ -132,7 +132,11 @@ def _reject_over_limit(state: State, path: str, active: int, limit: int) -> None
     from .notifications import notify
 
     logger.warning(
-        "State %s has %d long callbacks queued or running (limit %d); rejected %s.", state._state_id, active, limit, path
+        "State %s has %d long callbacks queued or running (limit %d); rejected %s.",
+        state._state_id,
+        active,
+        limit,
+        path,
     )
     notify(
         state,
@@ -163,7 +167,9 @@ def publish_task(record_id: uuid.UUID, message: list[Any]) -> None:
         options["time_limit"] = lc_settings.TIME_LIMIT
     try:
         run_long_callback.apply_async(args=tuple(message), **options)
-        LongCallback.objects.filter(pk=record_id).update(published_at=timezone.now(), publish_count=F("publish_count") + 1)
+        LongCallback.objects.filter(pk=record_id).update(
+            published_at=timezone.now(), publish_count=F("publish_count") + 1
+        )
     except Exception as exc:
         logger.error("Could not publish long callback %s to the broker: %s", record_id, exc, exc_info=True)
         error = PublishFailed(f"Could not send the task to the Celery broker: {exc}")

@@ -190,7 +190,10 @@ def _call_status_function(state: State, record: LongCallback, values: list[Any])
         logger.error("Long callback %s: %s", record.id, exc)
         return
     run_user_callback(
-        state, status_function, fit_arguments(status_function, values), function_name=function_name(record.status_function)
+        state,
+        status_function,
+        fit_arguments(status_function, values),
+        function_name=function_name(record.status_function),
     )
     events.status_delivered.send(
         sender=LongCallback,

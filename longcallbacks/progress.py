@@ -125,10 +125,14 @@ def terminate_overdue(now: Any) -> int:
 
     grace = datetime.timedelta(seconds=lc_settings.CANCEL_GRACE)
     alive_since = now - datetime.timedelta(seconds=max(2 * lc_settings.HEARTBEAT_INTERVAL, 1))
-    overdue = LongCallback.objects.filter(status=Status.CANCELLED, finished_at__lt=now - grace, heartbeat_at__gte=alive_since)
+    overdue = LongCallback.objects.filter(
+        status=Status.CANCELLED, finished_at__lt=now - grace, heartbeat_at__gte=alive_since
+    )
     count = 0
     for record_id, task_id in overdue.values_list("pk", "task_id")[:500]:
-        logger.warning("Long callback %s ignored its cancellation for %s s; terminating it.", record_id, lc_settings.CANCEL_GRACE)
+        logger.warning(
+            "Long callback %s ignored its cancellation for %s s; terminating it.", record_id, lc_settings.CANCEL_GRACE
+        )
         revoke(task_id or str(record_id), terminate=True)
         count += 1
     return count

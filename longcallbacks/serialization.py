@@ -53,8 +53,7 @@ def to_json_list(values: Any, what: str) -> list[Any]:
         if found:
             inner_path, type_name = found
             raise TypeError(
-                f"{what}[{position}]{inner_path} has type {type_name}, which is not "
-                f"JSON-serializable. {JSON_HINT}"
+                f"{what}[{position}]{inner_path} has type {type_name}, which is not JSON-serializable. {JSON_HINT}"
             )
     return [_as_plain(item) for item in values]
 

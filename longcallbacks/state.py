@@ -131,7 +131,8 @@ class State:
         state_id, version = self._state_id, self._version
         transaction.on_commit(
             lambda: layer.publish(
-                state_id, {"type": layer.STATE_REFRESH, "state_id": state_id, "version": version, "changes": {name: value}}
+                state_id,
+                {"type": layer.STATE_REFRESH, "state_id": state_id, "version": version, "changes": {name: value}},
             )
         )
         return value
@@ -141,7 +142,9 @@ class State:
         if not self._atomics:
             object.__setattr__(self, "_data", None)
         data = self._ensure_loaded()
-        variables = {name: copy.deepcopy(data[name]) if name in data else registry.default(name) for name in registry.names()}
+        variables = {
+            name: copy.deepcopy(data[name]) if name in data else registry.default(name) for name in registry.names()
+        }
         return {"version": self._version, "variables": variables}
 
     # Grouping and locking.
@@ -184,7 +187,9 @@ class State:
                 )
             atomic.__enter__()
             try:
-                row = StoredState.objects.select_for_update().filter(pk=self._state_id).values("data", "version").first()
+                row = (
+                    StoredState.objects.select_for_update().filter(pk=self._state_id).values("data", "version").first()
+                )
                 if row is None:
                     raise StateNotFound(f"No state with id {self._state_id!r} exists; it may have been pruned.")
             except BaseException:
@@ -252,7 +257,9 @@ class State:
             return
         base = self._version
         version = base + len(changes)
-        StoredState.objects.filter(pk=self._state_id).update(data=self._data, version=version, updated_at=timezone.now())
+        StoredState.objects.filter(pk=self._state_id).update(
+            data=self._data, version=version, updated_at=timezone.now()
+        )
         object.__setattr__(self, "_version", version)
 
         diffs = [(base + index + 1, change) for index, change in enumerate(changes)]

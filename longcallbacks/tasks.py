@@ -12,9 +12,9 @@ from celery.exceptions import Ignore
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
+from .conf import lc_settings
 from .exceptions import RejectedFunction, ResultNotJSON
 from .functions import resolve_function
-from .conf import lc_settings
 from .lifecycle import deliver_periodic
 from .logs import get_logger, repeat_limiter
 from .models import LongCallback
@@ -91,9 +91,7 @@ class Heartbeat(threading.Thread):
                     # can tell when to terminate it.
                     LongCallback.objects.filter(
                         pk=self.record_id, status__in=[LongCallback.Status.RUNNING, LongCallback.Status.CANCELLED]
-                    ).update(
-                        heartbeat_at=timezone.now()
-                    )
+                    ).update(heartbeat_at=timezone.now())
                 except DatabaseError as exc:
                     repeat_limiter.log(
                         logger,
@@ -124,9 +122,13 @@ def run_long_callback(
 ) -> Any:
     """Run one user function. Its outcome reaches the record through Celery's signals."""
     expected = LongCallback.objects.filter(pk=record_id).values("function", "status_function", "status").first()
-    if expected is None or expected["function"] != function_path or expected["status_function"] != (status_function_path or ""):
+    if (
+        expected is None
+        or expected["function"] != function_path
+        or expected["status_function"] != (status_function_path or "")
+    ):
         logger.error(
-            "Rejected task %s for %r: it does not match a long callback record, so it was not sent by invoke_long_callback.",
+            "Rejected task %s for %r: it matches no long callback record, so invoke_long_callback did not send it.",
             record_id,
             function_path,
         )
@@ -143,7 +145,11 @@ def run_long_callback(
 
     if not getattr(self.request, "longcallbacks_claimed", False):
         # Expired or cancelled while queued, or a second copy of the message: never run twice.
-        logger.warning("Long callback %s is %s and was not claimed by this delivery; not running it.", record_id, expected["status"])
+        logger.warning(
+            "Long callback %s is %s and was not claimed by this delivery; not running it.",
+            record_id,
+            expected["status"],
+        )
         raise Ignore()
 
     heartbeat = Heartbeat(record_id, lc_settings.HEARTBEAT_INTERVAL)

@@ -78,7 +78,9 @@ class Recorder:
 
     def _on_notification(self, sender: Any, **kwargs: Any) -> None:
         payload = kwargs["notification"]
-        self.notifications.append(NotificationEvent(kwargs["state_id"], payload["type"], payload["message"], payload["id"]))
+        self.notifications.append(
+            NotificationEvent(kwargs["state_id"], payload["type"], payload["message"], payload["id"])
+        )
 
     # Queries and assertions.
 
@@ -104,7 +106,9 @@ class Recorder:
     def assert_notified(self, message: str, notification_type: str | None = None) -> None:
         if message not in self.messages(notification_type):
             shown = [(event.type, event.message) for event in self.notifications]
-            raise AssertionError(f"no {notification_type or 'any'} notification {message!r}; notifications were {shown!r}")
+            raise AssertionError(
+                f"no {notification_type or 'any'} notification {message!r}; notifications were {shown!r}"
+            )
 
     def clear(self) -> None:
         self.status_calls.clear()
