@@ -1,4 +1,4 @@
-"""HTTP URLs of the app: the action view for pages without JavaScript."""
+"""HTTP URLs of the app: the action and cancel views for pages without JavaScript."""
 
 from __future__ import annotations
 
@@ -8,4 +8,7 @@ from . import views
 
 app_name = "longcallbacks"
 
-urlpatterns = [path("action/", views.action_view, name="action")]
+urlpatterns = [
+    path("action/", views.action_view, name="action"),
+    path("cancel/", views.cancel_view, name="cancel"),
+]

@@ -1,7 +1,8 @@
 /*
- * django-longcallbacks browser client: keeps [data-lc-var] elements live, shows notifications
- * and sends action buttons over the websocket. Vanilla JS, no build step, no dependencies.
- * The frames are described in docs/protocol.md.
+ * django-longcallbacks browser client: keeps [data-lc-var] elements live, shows notifications,
+ * keeps the run lists of {% long_callbacks %} live and sends action and cancel buttons over
+ * the websocket. Vanilla JS, no build step, no dependencies. The frames are described in
+ * docs/protocol.md.
  */
 (function () {
   "use strict";
@@ -31,6 +32,17 @@
   var pongTimer = null;
   var nextActionId = 1;
   var firstSnapshot = true;
+  // Queued and running long callbacks by id, each with the progress points seen: [time ms, current].
+  var runs = {};
+  // Cancel request ids sent, mapped to the run id, so an error frame can re-enable the button.
+  var pendingCancels = {};
+  var FINAL_STATUSES = { succeeded: true, failed: true, cancelled: true, lost: true };
+  // The server's clock minus this browser's, from the run list's render time (0 without one).
+  var clockOffset = (function () {
+    var list = document.querySelector("[data-lc-runs][data-lc-now]");
+    var serverNow = list ? parseInt(list.getAttribute("data-lc-now"), 10) : NaN;
+    return isNaN(serverNow) ? 0 : serverNow - Date.now();
+  })();
 
   function storageGet(key) {
     try {
@@ -135,6 +147,43 @@
     }
   }
 
+  function removeLater(element, duration) {
+    if (duration > 0) {
+      window.setTimeout(function () {
+        if (element.parentNode) {
+          element.parentNode.removeChild(element);
+        }
+      }, duration);
+    }
+  }
+
+  function addCloseButton(toast, notificationId) {
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "lc-toast-close";
+    close.setAttribute("aria-label", texts.close || "Close");
+    close.textContent = "\u00d7";
+    close.addEventListener("click", function () {
+      closeToast(notificationId);
+    });
+    toast.appendChild(close);
+  }
+
+  // Toasts that {% notification_area %} rendered into the page were delivered with it: record
+  // them as shown, so the socket does not show them again, and make them closable.
+  function adoptRenderedToasts() {
+    var rendered = document.querySelectorAll("[data-lc-notification-key]");
+    for (var i = 0; i < rendered.length; i++) {
+      var toast = rendered[i];
+      var key = toast.getAttribute("data-lc-notification-key");
+      if (seen.indexOf(key) === -1) {
+        markSeen(key);
+      }
+      addCloseButton(toast, toast.getAttribute("data-lc-notification-id"));
+      removeLater(toast, parseInt(toast.getAttribute("data-lc-duration"), 10) || 0);
+    }
+  }
+
   function closeToast(notificationId) {
     var toasts = document.querySelectorAll("[data-lc-notification-id]");
     for (var i = 0; i < toasts.length; i++) {
@@ -161,28 +210,180 @@
       var message = document.createElement("span");
       message.className = "lc-toast-message";
       message.textContent = notification.message;
-      var close = document.createElement("button");
-      close.type = "button";
-      close.className = "lc-toast-close";
-      close.setAttribute("aria-label", texts.close || "Close");
-      close.textContent = "\u00d7";
-      close.addEventListener("click", function () {
-        closeToast(notification.id);
-      });
       toast.appendChild(message);
-      toast.appendChild(close);
+      addCloseButton(toast, notification.id);
       container.appendChild(toast);
-      if (notification.duration > 0) {
-        window.setTimeout(function () {
-          if (toast.parentNode) {
-            toast.parentNode.removeChild(toast);
-          }
-        }, notification.duration);
-      }
+      removeLater(toast, notification.duration);
     }
     announce(notification);
     showSystemNotification(notification);
     emit("notification", notification);
+  }
+
+  // Run lists and running indicators.
+
+  function formatDuration(seconds) {
+    var whole = Math.max(0, Math.floor(seconds));
+    var hours = Math.floor(whole / 3600);
+    var minutes = Math.floor((whole % 3600) / 60);
+    var secs = whole % 60;
+    var twoDigits = function (value) {
+      return (value < 10 ? "0" : "") + value;
+    };
+    return hours ? hours + ":" + twoDigits(minutes) + ":" + twoDigits(secs) : minutes + ":" + twoDigits(secs);
+  }
+
+  function fillText(template, value) {
+    return (template || "%s").replace("%s", value);
+  }
+
+  // The time left from the mean rate between the first and the last progress point seen.
+  function timeLeftText(entry, now) {
+    var run = entry.run;
+    if (run.progress_total === null || run.progress_total <= 0) {
+      return "";
+    }
+    var points = entry.points;
+    if (points.length < 2) {
+      return texts.estimating || "estimating…";
+    }
+    var first = points[0];
+    var last = points[points.length - 1];
+    var rate = (last[1] - first[1]) / (last[0] - first[0]);
+    if (!(rate > 0)) {
+      return texts.estimating || "estimating…";
+    }
+    var seconds = (run.progress_total - last[1]) / rate / 1000 - (now - last[0]) / 1000;
+    return fillText(texts.left, formatDuration(Math.max(0, seconds)));
+  }
+
+  function elapsedText(run, now) {
+    if (!run.started_at) {
+      return texts.waiting || "Waiting for a worker";
+    }
+    return fillText(texts.elapsed, formatDuration((now + clockOffset - Date.parse(run.started_at)) / 1000));
+  }
+
+  function setField(element, field, text) {
+    var target = element.querySelector('[data-lc-run-field="' + field + '"]');
+    if (target && target.textContent !== text) {
+      target.textContent = text;
+    }
+  }
+
+  function fillRunElement(element, entry, now) {
+    var run = entry.run;
+    element.setAttribute("data-lc-run-status", run.status);
+    setField(element, "function", String(run.function || "").split(".").pop());
+    setField(element, "status", run.status === "running" ? texts.running || "Running" : texts.queued || "Queued");
+    setField(element, "message", run.progress_message || "");
+    setField(element, "elapsed", elapsedText(run, now));
+    setField(element, "left", timeLeftText(entry, now));
+
+    var bar = element.querySelector(".lc-run-bar");
+    var fill = element.querySelector(".lc-run-fill");
+    var determinate = run.progress_total !== null && run.progress_total > 0;
+    if (bar && fill) {
+      bar.classList.toggle("lc-run-bar-indeterminate", !determinate);
+      if (determinate) {
+        var current = run.progress_current || 0;
+        bar.setAttribute("aria-valuemax", String(run.progress_total));
+        bar.setAttribute("aria-valuenow", String(current));
+        fill.style.width = Math.min(100, (100 * current) / run.progress_total).toFixed(1) + "%";
+      } else {
+        bar.removeAttribute("aria-valuemax");
+        bar.removeAttribute("aria-valuenow");
+        fill.style.width = "";
+      }
+    }
+  }
+
+  function newRunElement(list, runId) {
+    var template = list.querySelector("template[data-lc-run-template]");
+    if (!template) {
+      return null;
+    }
+    var element = template.content.firstElementChild.cloneNode(true);
+    element.setAttribute("data-lc-run-id", runId);
+    var idField = element.querySelector('input[name="long_callback"]');
+    if (idField) {
+      idField.value = runId;
+    }
+    list.insertBefore(element, template);
+    return element;
+  }
+
+  function renderRuns() {
+    var now = Date.now();
+    var lists = document.querySelectorAll("[data-lc-runs]");
+    for (var i = 0; i < lists.length; i++) {
+      var list = lists[i];
+      var shown = {};
+      var elements = list.querySelectorAll("[data-lc-run-id]");
+      for (var j = 0; j < elements.length; j++) {
+        var runId = elements[j].getAttribute("data-lc-run-id");
+        if (Object.prototype.hasOwnProperty.call(runs, runId) && !shown[runId]) {
+          shown[runId] = elements[j];
+        } else {
+          elements[j].parentNode.removeChild(elements[j]);
+        }
+      }
+      var count = 0;
+      for (var id in runs) {
+        if (Object.prototype.hasOwnProperty.call(runs, id)) {
+          var element = shown[id] || newRunElement(list, id);
+          if (element) {
+            fillRunElement(element, runs[id], now);
+          }
+          count += 1;
+        }
+      }
+      var empty = list.querySelector("[data-lc-runs-empty]");
+      if (empty) {
+        empty.hidden = count > 0;
+      }
+    }
+    updateRunningButtons();
+  }
+
+  function updateRunningButtons() {
+    var running = {};
+    for (var id in runs) {
+      if (Object.prototype.hasOwnProperty.call(runs, id) && runs[id].run.action) {
+        running[runs[id].run.action] = true;
+      }
+    }
+    var buttons = document.querySelectorAll("[data-lc-disable-while-running]");
+    for (var i = 0; i < buttons.length; i++) {
+      var owner = buttons[i].closest("[data-lc-action]");
+      var name = owner ? owner.getAttribute("data-lc-action") : null;
+      buttons[i].disabled = Boolean(name && running[name]);
+    }
+  }
+
+  function updateRun(run) {
+    if (FINAL_STATUSES[run.status]) {
+      delete runs[run.id];
+      return;
+    }
+    var entry = runs[run.id] || (runs[run.id] = { run: run, points: [] });
+    entry.run = run;
+    var current = run.progress_current;
+    var last = entry.points[entry.points.length - 1];
+    if (current !== null && current !== undefined && (!last || last[1] !== current)) {
+      entry.points.push([Date.now(), current]);
+    }
+  }
+
+  function replaceRuns(list) {
+    var previous = runs;
+    runs = {};
+    list.forEach(function (run) {
+      if (previous[run.id]) {
+        runs[run.id] = previous[run.id];
+      }
+      updateRun(run);
+    });
   }
 
   function handleFrame(frame) {
@@ -195,6 +396,8 @@
         setStatus("live", texts.live || "Live");
         applyVariables(frame.variables);
         frame.notifications.forEach(showNotification);
+        replaceRuns(frame.long_callbacks);
+        renderRuns();
         frame.long_callbacks.forEach(function (run) {
           emit("long_callback", run);
         });
@@ -216,6 +419,8 @@
         emit("notification_close", { id: frame.notification_id });
         break;
       case "long_callback":
+        updateRun(frame.long_callback);
+        renderRuns();
         emit("long_callback", frame.long_callback);
         break;
       case "pong":
@@ -223,6 +428,10 @@
         break;
       case "error":
         console.warn("longcallbacks: " + frame.code + ": " + frame.message);
+        if (frame.id !== undefined && pendingCancels[frame.id]) {
+          setCancelling(pendingCancels[frame.id], false);
+          delete pendingCancels[frame.id];
+        }
         emit("error", frame);
         break;
       default:
@@ -307,10 +516,36 @@
     return payload;
   }
 
+  function setCancelling(runId, cancelling) {
+    var forms = document.querySelectorAll("form[data-lc-cancel]");
+    for (var i = 0; i < forms.length; i++) {
+      var idField = forms[i].querySelector('input[name="long_callback"]');
+      var button = forms[i].querySelector("button");
+      if (idField && button && idField.value === runId) {
+        button.disabled = cancelling;
+        button.textContent = cancelling ? texts.cancelling || "Cancelling…" : texts.cancel || "Cancel";
+      }
+    }
+  }
+
   document.addEventListener(
     "submit",
     function (event) {
       var form = event.target;
+      if (form.hasAttribute("data-lc-cancel")) {
+        var idField = form.querySelector('input[name="long_callback"]');
+        if (!ready || !idField) {
+          // Without a live socket the form posts to the cancel view.
+          return;
+        }
+        var cancelId = nextActionId++;
+        if (send({ type: "cancel", long_callback: idField.value, id: cancelId })) {
+          event.preventDefault();
+          pendingCancels[cancelId] = idField.value;
+          setCancelling(idField.value, true);
+        }
+        return;
+      }
       var submitter = event.submitter;
       var name =
         (submitter && submitter.getAttribute("data-lc-action")) || form.getAttribute("data-lc-action");
@@ -326,6 +561,13 @@
     true
   );
 
+  adoptRenderedToasts();
+  // Elapsed times and estimates change every second between frames.
+  window.setInterval(function () {
+    if (Object.keys(runs).length) {
+      renderRuns();
+    }
+  }, 1000);
   setStatus("connecting", texts.connecting || "Connecting…");
   connect();
 })();
