@@ -98,7 +98,9 @@ class PrivateStack:
             log = (self.folder / "beat.log").open("wb")
             command = [sys.executable, "-m", "celery", "-A", "tests.celery_app", "beat",
                        "-s", str(self.folder / "beat-schedule"), "--loglevel=INFO"]  # fmt: skip
-            self.beat = subprocess.Popen(command, cwd=ROOT, env=self.environment(), stdout=log, stderr=subprocess.STDOUT)
+            self.beat = subprocess.Popen(
+                command, cwd=ROOT, env=self.environment(), stdout=log, stderr=subprocess.STDOUT
+            )
             log.close()
 
     def run_driver(self, *arguments: object) -> dict[str, list[str]]:

@@ -69,7 +69,9 @@ def test_changelist_queries_bounded_with_100000_rows(admin_client: Client, state
     # The user of each row comes with the rows, not one query per row.
     assert sum('FROM "auth_user"' in statement for statement in sql) <= 1
 
-    filtered = admin_client.get(reverse(CHANGELIST), {"status__exact": "succeeded", "function": "tests.callbacks.function_3"})
+    filtered = admin_client.get(
+        reverse(CHANGELIST), {"status__exact": "succeeded", "function": "tests.callbacks.function_3"}
+    )
     assert filtered.status_code == 200
 
 
@@ -139,7 +141,9 @@ def test_cancel_action_cancels_active_rows(state: State) -> None:
     queued = make_record(state)
     finished = make_record(state, status=Status.SUCCEEDED, finished_at=timezone.now())
     response = operator.post(
-        reverse(CHANGELIST), {"action": "cancel_selected", "_selected_action": [str(queued.id), str(finished.id)]}, follow=True
+        reverse(CHANGELIST),
+        {"action": "cancel_selected", "_selected_action": [str(queued.id), str(finished.id)]},
+        follow=True,
     )
     assert "Cancelled 1 long callback." in response.content.decode()
     assert LongCallback.objects.get(pk=queued.id).status == Status.CANCELLED
@@ -148,7 +152,9 @@ def test_cancel_action_cancels_active_rows(state: State) -> None:
 
 def test_run_again_action_starts_new_run(state: State) -> None:
     operator = staff_client("view_longcallback", "rerun_longcallback")
-    record = make_record(state, status=Status.FAILED, status_function="tests.callbacks.record_status", status_args=["x"])
+    record = make_record(
+        state, status=Status.FAILED, status_function="tests.callbacks.record_status", status_args=["x"]
+    )
     operator.post(reverse(CHANGELIST), {"action": "run_again", "_selected_action": [str(record.id)]})
     new = LongCallback.objects.exclude(pk=record.id).get()
     assert new.state_id == record.state_id
@@ -161,7 +167,9 @@ def test_run_again_action_starts_new_run(state: State) -> None:
 def test_run_again_reports_rejected_function(state: State) -> None:
     operator = staff_client("view_longcallback", "rerun_longcallback")
     record = make_record(state, function="os.system")
-    response = operator.post(reverse(CHANGELIST), {"action": "run_again", "_selected_action": [str(record.id)]}, follow=True)
+    response = operator.post(
+        reverse(CHANGELIST), {"action": "run_again", "_selected_action": [str(record.id)]}, follow=True
+    )
     assert "module &#x27;os&#x27; is not allowed" in response.content.decode()
     assert LongCallback.objects.count() == 1
 

@@ -170,7 +170,9 @@ def _heartbeat_fresh(record_id: Any) -> bool:
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_hard_stop_after_grace(state: State) -> None:
-    handle = invoke_long_callback(state, callbacks.store_pid_then_sleep, [get_state_id(state), 60], callbacks.record_status)
+    handle = invoke_long_callback(
+        state, callbacks.store_pid_then_sleep, [get_state_id(state), 60], callbacks.record_status
+    )
     pid = running_pid(state)
     assert cancel_long_callback(state, handle.id) is True
     assert check_long_callbacks()["terminated"] == 0
@@ -190,7 +192,9 @@ def test_hard_stop_after_grace(state: State) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_cancel_before_start_never_runs(state: State) -> None:
     with override_settings(LONGCALLBACKS={**settings.LONGCALLBACKS, "QUEUE": f"{settings.TEST_PREFIX}-later"}):
-        handle = invoke_long_callback(state, callbacks.set_message_later, [get_state_id(state)], callbacks.record_status)
+        handle = invoke_long_callback(
+            state, callbacks.set_message_later, [get_state_id(state)], callbacks.record_status
+        )
     assert cancel_long_callback(state, handle.id) is True
     assert status_events(state) == [["status", False, None]]
     assert handle.record().started_at is None

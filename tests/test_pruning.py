@@ -21,14 +21,25 @@ NOW = timezone.now()
 OLD = NOW - datetime.timedelta(days=400)
 
 
-def make_records(state: StoredState, count: int, *, status: str = Status.SUCCEEDED, finished: datetime.datetime = OLD) -> None:
-    LongCallback.objects.bulk_create(
-        [
-            LongCallback(state=state, function="tests.callbacks.add", status=status, created_at=finished, finished_at=finished)
-            for _ in range(count)
-        ],
-        batch_size=5000,
-    )
+def make_records(
+    state: StoredState, count: int, *, status: str = Status.SUCCEEDED, finished: datetime.datetime = OLD
+) -> None:
+    """Insert ``count`` records in chunks, so a million rows never sit in memory at once."""
+    chunk = 20_000
+    for start in range(0, count, chunk):
+        LongCallback.objects.bulk_create(
+            [
+                LongCallback(
+                    state=state,
+                    function="tests.callbacks.add",
+                    status=status,
+                    created_at=finished,
+                    finished_at=finished,
+                )
+                for _ in range(min(chunk, count - start))
+            ],
+            batch_size=5000,
+        )
 
 
 def test_prune_removes_only_expired_rows() -> None:

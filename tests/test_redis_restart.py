@@ -68,9 +68,7 @@ def test_soak_500_runs_redis_restart(stack: PrivateStack) -> None:
     stack.redis.restart()
 
     eventually(lambda: final_count(record_ids) == 500, timeout=300, interval=0.5)
-    statuses = collections.Counter(
-        LongCallback.objects.filter(pk__in=record_ids).values_list("status", flat=True)
-    )
+    statuses = collections.Counter(LongCallback.objects.filter(pk__in=record_ids).values_list("status", flat=True))
     republished = LongCallback.objects.filter(pk__in=record_ids, publish_count__gt=1).count()
 
     delivered = 0

@@ -54,7 +54,9 @@ def interrupted_notices(state: State) -> list[str]:
 
 
 def test_killed_pool_child_is_lost_once(state: State, celery_worker: WorkerProcess) -> None:
-    handle = invoke_long_callback(state, callbacks.store_pid_then_sleep, [get_state_id(state), 30], callbacks.record_status)
+    handle = invoke_long_callback(
+        state, callbacks.store_pid_then_sleep, [get_state_id(state), 30], callbacks.record_status
+    )
     os.kill(running_pid(state), signal.SIGKILL)
 
     record = handle.wait(30)

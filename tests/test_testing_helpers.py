@@ -85,7 +85,13 @@ def test_plugin_fixtures_in_a_user_project(pytester: pytest.Pytester, monkeypatc
     monkeypatch.setenv("LONGCALLBACKS_TEST_PREFIX", f"{os.environ['LONGCALLBACKS_TEST_PREFIX']}p")
     monkeypatch.setenv("LONGCALLBACKS_TEST_OUTPUT", str(pytester.path / "output"))
     result = pytester.runpytest_subprocess(
-        "--ds=tests.settings", "-p", "no:cacheprovider", "-W", "error", "-o", "asyncio_default_fixture_loop_scope=function"
+        "--ds=tests.settings",
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "error",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
     )
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*status calls were [[]False[]], expected [[]True[]]*"])
@@ -113,6 +119,12 @@ def test_plugin_worker_fixture(pytester: pytest.Pytester, monkeypatch: pytest.Mo
     monkeypatch.setenv("LONGCALLBACKS_TEST_PREFIX", f"{os.environ['LONGCALLBACKS_TEST_PREFIX']}w")
     monkeypatch.setenv("LONGCALLBACKS_TEST_OUTPUT", str(pytester.path / "output"))
     result = pytester.runpytest_subprocess(
-        "--ds=tests.settings", "-p", "no:cacheprovider", "-W", "error", "-o", "asyncio_default_fixture_loop_scope=function"
+        "--ds=tests.settings",
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "error",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
     )
     result.assert_outcomes(passed=1)
