@@ -426,6 +426,18 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
             try:
                 if not await database_sync_to_async(delivery.touch_connection)(self.channel_name):
                     await database_sync_to_async(delivery.open_connection)(self.channel_name, self.state_id)
+                # The channel layer drops messages for a full channel, and a dropped last diff
+                # leaves no later gap to notice; the database version shows it.
+                version = await database_sync_to_async(delivery.state_version)(self.state_id)
+                if version is not None and self.version is not None and version > self.version:
+                    logger.info(
+                        "State %s: websocket %s is at version %d, the database at %d; sending a snapshot.",
+                        self.state_id,
+                        self.channel_name,
+                        self.version,
+                        version,
+                    )
+                    await self.send_snapshot()
             except Exception as exc:
                 self._log_error("heartbeat", "heartbeat failed: %s", exc)
 

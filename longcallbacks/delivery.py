@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from .conf import lc_settings
 from .lifecycle import record_payload
-from .models import Connection, LongCallback, Notification
+from .models import Connection, LongCallback, Notification, StoredState
 from .notifications import notification_payload
 from .state import State, resolve_state_id
 
@@ -132,6 +132,12 @@ def open_connection(channel_name: str, state_id: str) -> None:
     Connection.objects.update_or_create(
         channel_name=channel_name, defaults={"state_id": state_id, "connected_at": now, "last_seen_at": now}
     )
+
+
+def state_version(state_id: str) -> int | None:
+    """Return the state's committed version, or None when the state is gone."""
+    version: int | None = StoredState.objects.filter(pk=state_id).values_list("version", flat=True).first()
+    return version
 
 
 def touch_connection(channel_name: str) -> bool:

@@ -659,7 +659,9 @@ async def test_deleted_state_closes_socket() -> None:
 
 @database_sync_to_async
 def queued_run(state_id: str, action: str | None = None) -> LongCallback:
-    record: LongCallback = LongCallback.objects.create(state_id=state_id, function="tests.callbacks.do_nothing", action=action)
+    record: LongCallback = LongCallback.objects.create(
+        state_id=state_id, function="tests.callbacks.do_nothing", action=action
+    )
     return record
 
 
@@ -786,3 +788,23 @@ async def test_gap_rejoins_group() -> None:
     frame = await receive(communicator, "notification_close")
     assert frame["notification_id"] == "after-gap"
     await communicator.disconnect()
+
+
+@database_sync_to_async
+def change_without_push(state_id: str) -> None:
+    """Commit a change as a status function would, but drop its push, as a full channel does."""
+    StoredState.objects.filter(pk=state_id).update(data={"message": "changed while dropped"}, version=7)
+
+
+async def test_heartbeat_catches_up_after_dropped_diff() -> None:
+    session_key, state_id = await new_session()
+    with live_settings(CONNECTION_HEARTBEAT_INTERVAL=0.2):
+        communicator, snapshot = await open_tab(session_key)
+        assert snapshot["version"] < 7
+        await change_without_push(state_id)
+        frame = await receive(communicator, "snapshot")
+        assert frame["version"] == 7
+        assert frame["variables"]["message"] == "changed while dropped"
+        # Up to date now: later heartbeats send nothing more.
+        assert await communicator.receive_nothing(timeout=0.5)
+        await communicator.disconnect()
