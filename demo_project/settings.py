@@ -178,4 +178,8 @@ LOGGING = {
 }
 
 # Options of the longcallbacks app. Empty, so every option keeps its default.
-LONGCALLBACKS: dict = {}
+LONGCALLBACKS: dict = {
+    # Uploads of the analysis page that no run deleted (cancelled or expired before it
+    # started) are pruned a day after they were stored.
+    "UPLOAD_DIRECTORIES": ["analysis"],
+}

@@ -53,6 +53,10 @@ DEFAULTS: dict[str, Any] = {
     "RECORD_RETENTION_DAYS": 30,
     # Days without a change after which a state with no running work is deleted.
     "STATE_RETENTION_DAYS": 90,
+    # Folders of the default storage whose files (uploads for user functions, say) are
+    # deleted UPLOAD_RETENTION seconds after their last change.
+    "UPLOAD_DIRECTORIES": (),
+    "UPLOAD_RETENTION": 24 * 60 * 60,
     # Rows deleted per statement when pruning, so memory and lock time stay bounded.
     "PRUNE_BATCH_SIZE": 1000,
     # Seconds between progress writes of one run; calls in between update nothing.

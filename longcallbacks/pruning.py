@@ -64,9 +64,38 @@ def prune(now: datetime.datetime | None = None) -> dict[str, int]:
     counts["notifications"] += delete_in_batches(Notification.objects.filter(state__in=idle_states.values("pk")), batch)
     counts["states"] = delete_in_batches(idle_states, batch)
 
+    counts["files"] = prune_uploads(now, batch)
+
     if any(counts.values()):
         logger.info("Pruned %s.", ", ".join(f"{value} {name}" for name, value in counts.items()))
     return counts
+
+
+def prune_uploads(now: datetime.datetime, limit: int) -> int:
+    """Delete at most ``limit`` files older than UPLOAD_RETENTION from UPLOAD_DIRECTORIES."""
+    from django.core.files.storage import default_storage
+
+    cutoff = now - datetime.timedelta(seconds=lc_settings.UPLOAD_RETENTION)
+    deleted = 0
+    pending = [str(folder).strip("/") for folder in lc_settings.UPLOAD_DIRECTORIES]
+    while pending and deleted < limit:
+        folder = pending.pop()
+        try:
+            folders, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        pending.extend(f"{folder}/{name}" for name in folders)
+        for name in files:
+            path = f"{folder}/{name}"
+            try:
+                if default_storage.get_modified_time(path) < cutoff:
+                    default_storage.delete(path)
+                    deleted += 1
+            except (FileNotFoundError, NotImplementedError) as exc:
+                logger.warning("Could not prune upload %s: %s", path, exc)
+            if deleted >= limit:
+                break
+    return deleted
 
 
 @shared_task(name=PRUNE_TASK_NAME, ignore_result=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -58,11 +59,11 @@ def test_prune_removes_only_expired_rows() -> None:
 
     counts = prune(NOW)
 
-    assert counts == {"records": 5, "notifications": 1, "connections": 1, "states": 1}
+    assert counts == {"records": 5, "notifications": 1, "connections": 1, "states": 1, "files": 0}
     assert set(StoredState.objects.values_list("pk", flat=True)) == {busy.pk, connected.pk, recent.pk}
     assert LongCallback.objects.filter(state=busy).count() == 3
     assert list(Notification.objects.values_list("notification_id", flat=True)) == ["new"]
-    assert prune(NOW) == {"records": 0, "notifications": 0, "connections": 0, "states": 0}
+    assert prune(NOW) == {"records": 0, "notifications": 0, "connections": 0, "states": 0, "files": 0}
 
 
 def test_prune_deletes_in_bounded_batches() -> None:
@@ -103,3 +104,24 @@ def test_prune_million_records_memory_flat() -> None:
     large = peak_memory_of_prune(1_000_000)
     print(f"prune peak memory: 10,000 rows {small / 1e6:.1f} MB, 1,000,000 rows {large / 1e6:.1f} MB")
     assert large < small * 1.5 + 1024 * 1024, (small, large)
+
+
+def test_prune_old_uploads(tmp_path: Path) -> None:
+    import os
+
+    old_file = tmp_path / "uploads" / "a1" / "old.csv"
+    new_file = tmp_path / "uploads" / "b2" / "new.csv"
+    other = tmp_path / "elsewhere" / "keep.csv"
+    for path in (old_file, new_file, other):
+        path.parent.mkdir(parents=True)
+        path.write_text("x,y\n1,2\n")
+    two_days_ago = (NOW - datetime.timedelta(days=2)).timestamp()
+    os.utime(old_file, (two_days_ago, two_days_ago))
+    os.utime(other, (two_days_ago, two_days_ago))
+
+    overrides = {"UPLOAD_DIRECTORIES": ["uploads"], "UPLOAD_RETENTION": 24 * 60 * 60}
+    with override_settings(MEDIA_ROOT=str(tmp_path), LONGCALLBACKS=overrides):
+        assert prune(NOW)["files"] == 1
+    assert not old_file.exists()
+    assert new_file.exists()
+    assert other.exists()
