@@ -81,7 +81,9 @@ def _database(url: str | None, test_name_override: str | None) -> dict[str, obje
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "127.0.0.1",
             "PORT": str(parsed.port or 5432),
-            "CONN_MAX_AGE": 0,
+            # 0 for the tests, which drop the test database at the end; the benchmark sets
+            # DATABASE_CONN_MAX_AGE to keep connections open, as a production worker would.
+            "CONN_MAX_AGE": int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
             "TEST": {"NAME": f"test_{TEST_PREFIX}"},
         }
     else:
