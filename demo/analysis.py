@@ -25,6 +25,7 @@ from longcallbacks import (
     notify,
     set_progress,
 )
+from longcallbacks.models import LongCallback
 
 from .charts import histogram_svg
 from .csv_analysis import AnalysisCancelled, CsvAnalysisError, analyze_csv
@@ -61,8 +62,8 @@ def report_progress(state_id: str, run_id: str, rows_read: int, bytes_read: int,
     """Store the progress in the long callback record and show it on the page.
 
     set_progress fills the record (the admin shows it) and raises LongCallbackCancelled once
-    the run is cancelled. The page's text and bar are state variables, because the template
-    tags show state variables only.
+    the run is cancelled; the page's run list and the admin show the record. The page's own
+    text and bar are state variables, pushed by show_progress.
     """
     message = f"{rows_read:,} rows read"
     if total_bytes:
@@ -210,6 +211,10 @@ def analysis_status(
 
     failure = state.analysis_failure
     message = state.analysis_outcome if failure else "The analysis failed unexpectedly. The server log has the details."
+    if not failure and run_was_cancelled(state.analysis_record):
+        # Cancelled from the run list or the admin rather than by the page's own action.
+        failure = "cancelled"
+        message = "The analysis was cancelled."
     with state:
         state.analysis_run = ""
         state.analysis_record = ""
@@ -223,6 +228,13 @@ def analysis_status(
         notify(state, "warning", f"Analysis of {file_name} cancelled.")
     else:
         notify(state, "error", f"{file_name}: {message}")
+
+
+def run_was_cancelled(record_id: str) -> bool:
+    """Return whether the long callback record ended cancelled; finalize saves it before this runs."""
+    if not record_id:
+        return False
+    return LongCallback.objects.filter(pk=record_id, status=LongCallback.Status.CANCELLED).exists()
 
 
 def summary_sentence(file_name: str, result: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from longcallbacks import (
     invoke_callback,
     invoke_long_callback,
     notify,
+    set_progress,
 )
 
 from .charts import pi_chart_svg
@@ -198,7 +199,11 @@ PI_CHART_POINTS = 60
 def approximate_pi(iterations: int) -> dict[str, Any]:
     """Sum the Leibniz series; the result carries the points of the convergence chart."""
     started = time.monotonic()
-    value, points = approximate_pi_points(iterations, PI_CHART_POINTS)
+
+    def report(done: int) -> None:
+        set_progress(done, iterations, f"{done:,} of {iterations:,} terms")
+
+    value, points = approximate_pi_points(iterations, PI_CHART_POINTS, report)
     return {
         "value": value,
         "points": points,

@@ -1,6 +1,7 @@
 """Run the demo with one command: `python -m demo_project.run` (what `make demo` calls).
 
-It migrates the database, then picks a mode. When Redis responds at REDIS_URL, it starts
+It migrates the database, creates the superuser "demo" with a new random password and prints
+it, so that /admin/ can be opened, then picks a mode. When Redis responds at REDIS_URL, it starts
 daphne, a Celery worker and Celery beat as separate processes (distributed mode).
 Otherwise it runs all three in this process with an in-memory broker and channel layer
 (embedded mode). It prints the mode and the URL. Ctrl-C or SIGTERM stops everything it
@@ -118,6 +119,19 @@ def migrate(environment: dict[str, str]) -> None:
         env=environment,
         check=True,
     )
+
+
+def create_superuser(environment: dict[str, str]) -> str:
+    """Create the demo superuser and return the line with its credentials."""
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "demo_superuser"],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return completed.stdout.strip()
 
 
 # Distributed mode ----------------------------------------------------------------------
@@ -367,6 +381,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except subprocess.CalledProcessError as error:
             log(f"error: `manage.py migrate` failed with status {error.returncode}")
             return 1
+    try:
+        credentials = create_superuser(environment)
+    except subprocess.CalledProcessError as error:
+        log(f"error: `manage.py demo_superuser` failed with status {error.returncode}: {error.stderr}")
+        return 1
+    log(f"{credentials} for /admin/ (local use only)")
 
     if mode == "distributed":
         return run_distributed(arguments, environment)

@@ -170,15 +170,19 @@ class LongCallbackAdmin(ReadOnlyAdmin):
         current, total = record.progress_current, record.progress_total
         if current is not None and total:
             percent = int(100 * current / total)
-            label = f"{current}/{total}"
+            label = f"{percent}%"
+            title = f"{current:,} of {total:,}"
         else:
             percent = 100 if record.status == Status.SUCCEEDED else 0
-            label = "" if current is None else str(current)
+            label = "" if current is None else f"{current:,}"
+            title = label
         return format_html(
-            '<div class="lc-progress" data-lc-record="{}" data-lc-active="{}">'
-            '<div class="lc-progress-bar" style="width:{}%"></div><span class="lc-progress-label">{} {}</span></div>',
+            '<div class="lc-progress" data-lc-record="{}" data-lc-active="{}" title="{}">'
+            '<div class="lc-progress-track"><div class="lc-progress-bar" style="width:{}%"></div></div>'
+            '<span class="lc-progress-label">{} {}</span></div>',
             record.id,
             "1" if record.status in LongCallback.ACTIVE_STATUSES else "0",
+            title,
             percent,
             label,
             record.progress_message,

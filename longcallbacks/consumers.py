@@ -244,7 +244,7 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
         try:
             await database_sync_to_async(self._cancel, thread_sensitive=False)(record_id)
         except LookupError:
-            # One answer for an unknown id and for another state's id, so ids cannot be probed.
+            # The same error for an unknown id and for another state's id, so ids cannot be probed.
             await self.reject_frame(
                 "long_callback_not_found", "This page's state has no long callback with that id.", request_id
             )
@@ -407,7 +407,7 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
     async def rejoin_group(self) -> None:
         """Add this socket to its state's group again.
 
-        channels-redis forgets a member after its ``group_expiry`` (one day by default) and
+        channels-redis drops a member after its ``group_expiry`` (one day by default) and
         when Redis restarts without persistence. Adding a member that is already there only
         refreshes its expiry.
         """

@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 READY_PATTERN = re.compile(r"demo: ready in (\w+) mode at (\S+)")
 CHILD_PATTERN = re.compile(r"demo: started (\w+) \(pid (\d+)\)")
+CREDENTIALS_PATTERN = re.compile(r"demo: admin user '([^']+)' with password '([^']+)'")
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
 
@@ -104,6 +105,13 @@ class DemoProcess:
 
     def log_tail(self, characters: int = 6000) -> str:
         return self.log_text()[-characters:]
+
+    def admin_credentials(self) -> tuple[str, str]:
+        """Return the user name and password of the superuser that the launcher printed."""
+        found = CREDENTIALS_PATTERN.search(self.log_text())
+        if found is None:
+            raise AssertionError(f"The demo printed no admin credentials:\n{self.log_tail()}")
+        return found.group(1), found.group(2)
 
     def child_pids(self) -> dict[str, int]:
         """Return the pids of the processes the launcher reported starting (distributed mode)."""

@@ -17,7 +17,11 @@
     var total = data.progress_total;
     var percent = current !== null && total ? Math.floor((100 * current) / total) : data.status === "succeeded" ? 100 : 0;
     fill.style.width = percent + "%";
-    label.textContent = (current === null ? "" : total ? current + "/" + total : String(current)) + " " + (data.progress_message || "");
+    var amount = current === null ? "" : total ? percent + "%" : current.toLocaleString("en-US");
+    label.textContent = amount + " " + (data.progress_message || "");
+    if (current !== null) {
+      bar.title = total ? current.toLocaleString("en-US") + " of " + total.toLocaleString("en-US") : amount;
+    }
     bar.setAttribute("data-lc-active", data.active ? "1" : "0");
     if (row) {
       var badge = row.querySelector(".lc-badge");
