@@ -81,7 +81,8 @@ def test_changelist_shows_badges_and_progress(admin_client: Client, state: State
     content = admin_client.get(reverse(CHANGELIST)).content.decode()
     assert 'class="lc-badge" data-lc-status="running"' in content
     assert 'style="width:75%"' in content
-    assert "3/4 parsing" in content
+    assert "75% parsing" in content
+    assert 'title="3 of 4"' in content
     assert "live-progress.js" in content
 
 
