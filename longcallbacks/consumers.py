@@ -49,9 +49,6 @@ MAX_REQUEST_ID_LENGTH = 64
 # Long callback ids (UUIDs, 36 characters) accepted in a cancel frame; longer strings are invalid.
 MAX_RECORD_ID_LENGTH = 64
 
-# Runs whose starting action a connection remembers, so each run's record is read once.
-MAX_REMEMBERED_RUNS = 1000
-
 
 class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     """One browser tab: the state of its session, live."""
@@ -79,7 +76,6 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
         self.action_times: deque[float] = deque()
         self.rejected_in_row = 0
         self.heartbeat_task: asyncio.Task[None] | None = None
-        self.run_actions: dict[str, str | None] = {}
         await self.accept()
 
         if self.channel_layer is None:
@@ -324,23 +320,7 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
         await self.send_frame({"type": "notification_close", "notification_id": event["notification_id"]})
 
     async def long_callback_update(self, event: dict[str, Any]) -> None:
-        run = event["long_callback"]
-        if "action" not in run:
-            run = {**run, "action": await self._run_action_name(run["id"])}
-        await self.send_frame({"type": "long_callback", "long_callback": run})
-
-    async def _run_action_name(self, record_id: str) -> str | None:
-        """Return the action that started a run, read from its record once per connection.
-
-        NOTE: the layer's long_callback events carry no action name, so this costs one query
-        per run and connection; adding ``action`` to ``lifecycle.record_payload`` removes it.
-        """
-        if record_id not in self.run_actions:
-            if len(self.run_actions) >= MAX_REMEMBERED_RUNS:
-                self.run_actions.clear()
-            found = await database_sync_to_async(delivery.run_actions)([record_id])
-            self.run_actions[record_id] = found.get(record_id)
-        return self.run_actions[record_id]
+        await self.send_frame({"type": "long_callback", "long_callback": event["long_callback"]})
 
     # Sending.
 

@@ -87,12 +87,6 @@ def run_payload(record: LongCallback) -> dict[str, Any]:
     return {**record_payload(record), "action": record.action}
 
 
-def run_actions(record_ids: Iterable[str]) -> dict[str, str | None]:
-    """Return the action that started each of these runs; ids without a record are left out."""
-    rows = LongCallback.objects.filter(pk__in=list(record_ids)).values_list("pk", "action")
-    return {str(record_id): action for record_id, action in rows}
-
-
 def take_page_notifications(state_id: str) -> list[dict[str, Any]]:
     """Return the state's undelivered open notifications and mark them delivered.
 

@@ -39,6 +39,8 @@ def record_payload(record: LongCallback) -> dict[str, Any]:
         "progress_current": record.progress_current,
         "progress_total": record.progress_total,
         "progress_message": record.progress_message,
+        # The action that started the run, so buttons with disable_while_running find it.
+        "action": record.action,
     }
 
 

@@ -50,7 +50,9 @@ def run_context(record: LongCallback, now: datetime.datetime, texts: dict[str, s
     current = record.progress_current or 0
     total = record.progress_total
     indeterminate = total is None or total <= 0
-    percent = "" if indeterminate else f"{min(100.0, 100.0 * current / total):.1f}"
+    percent = ""
+    if total is not None and total > 0:
+        percent = f"{min(100.0, 100.0 * current / total):.1f}"
     if record.started_at is None:
         elapsed = texts["waiting"]
     else:

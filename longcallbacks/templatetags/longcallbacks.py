@@ -62,8 +62,7 @@ def _reverse_app_url(name: str, tag: str) -> str:
         return reverse(f"longcallbacks:{name}")
     except NoReverseMatch as exc:
         raise ImproperlyConfigured(
-            f"{tag} needs the app's views: add path('longcallbacks/', include('longcallbacks.urls')) "
-            "to your URLconf."
+            f"{tag} needs the app's views: add path('longcallbacks/', include('longcallbacks.urls')) to your URLconf."
         ) from exc
 
 
