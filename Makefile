@@ -19,7 +19,7 @@ DEMO_PORT ?= 8000
 # PostgreSQL database for `make test-postgres` when DATABASE_URL is not set.
 POSTGRES_TEST_URL := postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: help venv demo test test-postgres test-soak docs clean
+.PHONY: help venv demo test test-postgres test-soak docs clean test-package lint
 
 help:
 	@echo "Targets:"
@@ -28,6 +28,8 @@ help:
 	@echo "  test           run the test suite on SQLite, starting a local Redis if it is down"
 	@echo "  test-postgres  run the integration tests on PostgreSQL (DATABASE_URL, default $(POSTGRES_TEST_URL))"
 	@echo "  test-soak      run the soak tests (marked soak) on PostgreSQL; they print their counts"
+	@echo "  test-package   build the wheel and use it from a fresh virtual environment"
+	@echo "  lint           ruff and strict mypy over longcallbacks/"
 	@echo "  docs           build the HTML docs into docs/_build/html; any Sphinx warning fails the build"
 	@echo "  clean          remove build, test and cache output (keeps $(VENV))"
 	@echo "Variables: PYTEST_ARGS (extra pytest arguments), PYTHON (interpreter for venv),"
@@ -76,6 +78,14 @@ test-soak: venv
 	DATABASE_URL="$${DATABASE_URL:-$(POSTGRES_TEST_URL)}" $(VENV_PYTHON) -m pytest -m soak -s $(PYTEST_ARGS)
 
 # -W turns warnings into errors; --keep-going reports all of them before failing.
+test-package: venv
+	$(VENV_PYTHON) -m pytest -m packaging $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check longcallbacks
+	$(VENV)/bin/ruff format --check longcallbacks
+	$(VENV)/bin/mypy
+
 docs: venv
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
