@@ -65,6 +65,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
+def format_time(moment: datetime.datetime | None) -> str:
+    """Return the local time (today) or date and time, with the full timestamp as a tooltip."""
+    if moment is None:
+        return "-"
+    local = timezone.localtime(moment)
+    shown = local.strftime("%H:%M:%S") if local.date() == timezone.localdate() else local.strftime("%b %d %H:%M")
+    return format_html('<span title="{}">{}</span>', local.isoformat(timespec="seconds"), shown)
+
+
 def format_duration(start: datetime.datetime | None, end: datetime.datetime | None) -> str:
     if start is None:
         return "-"
@@ -79,12 +88,12 @@ class LongCallbackAdmin(ReadOnlyAdmin):
     list_display = (
         "short_id",
         "status_badge",
-        "function",
+        "function_name",
         "user",
         "state_link",
         "progress_bar",
-        "created_at",
-        "started_at",
+        "created",
+        "started",
         "duration",
         "worker",
     )
@@ -150,6 +159,22 @@ class LongCallbackAdmin(ReadOnlyAdmin):
     @admin.display(description=_("id"), ordering="id")
     def short_id(self, record: LongCallback) -> str:
         return str(record.id)[:8]
+
+    @admin.display(description=_("function"), ordering="function")
+    def function_name(self, record: LongCallback) -> str:
+        """Show the function's name, with its module on a second, quieter line, to keep the column narrow."""
+        module, _dot, name = record.function.rpartition(".")
+        return format_html(
+            '<span class="lc-function" title="{}">{}<small>{}</small></span>', record.function, name, module
+        )
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, record: LongCallback) -> str:
+        return format_time(record.created_at)
+
+    @admin.display(description=_("started"), ordering="started_at")
+    def started(self, record: LongCallback) -> str:
+        return format_time(record.started_at)
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, record: LongCallback) -> str:

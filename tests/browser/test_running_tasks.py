@@ -80,7 +80,7 @@ def test_admin_cancel_action(demo: DemoProcess, context: Any, screenshot: Callab
     run = start_large_analysis(page, demo)
     record_id = run.get_attribute("data-lc-run-id")
 
-    admin_context = context.browser.new_context(viewport={"width": 1440, "height": 900})
+    admin_context = context.browser.new_context(viewport={"width": 1920, "height": 1000})
     try:
         admin = admin_context.new_page()
         log_in_admin(admin, demo)
@@ -105,7 +105,7 @@ def test_admin_progress_updates_live(demo: DemoProcess, context: Any, screenshot
     run = start_large_analysis(page, demo)
     record_id = run.get_attribute("data-lc-run-id")
 
-    admin_context = context.browser.new_context(viewport={"width": 1440, "height": 900})
+    admin_context = context.browser.new_context(viewport={"width": 1920, "height": 1000})
     try:
         admin = admin_context.new_page()
         log_in_admin(admin, demo)
