@@ -132,7 +132,7 @@ def run_synchronously() -> Iterator[None]:
     """Run every long callback invoked inside the block at once, in this thread.
 
     The final status is delivered before ``invoke_long_callback`` returns. Periodic statuses
-    run in a helper thread with its own database connection, so a test sees them only with
+    run in a helper thread with its own database connection, so they reach a test only with
     ``django_db(transaction=True)``.
     """
     from . import invoke
