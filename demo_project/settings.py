@@ -179,7 +179,7 @@ LOGGING = {
 
 # Options of the longcallbacks app. Empty, so every option keeps its default.
 LONGCALLBACKS: dict = {
-    # A hard time limit below the Redis visibility timeout (3600 s), as check W009 asks.
+    # A hard time limit below the Redis visibility timeout (3600 s), as check W009 requires.
     "TIME_LIMIT": 1800,
     # Uploads of the analysis page that no run deleted (cancelled or expired before it
     # started) are pruned a day after they were stored.

@@ -1,4 +1,4 @@
-"""Which functions may travel to a worker, and how their dotted paths are checked and resolved.
+"""Rules for functions that travel to a worker, and the checks of their dotted paths.
 
 Functions travel as dotted paths in JSON messages. Anything that arrives on the queue is
 checked again on the worker, so a forged message cannot make it import arbitrary code.
@@ -118,7 +118,7 @@ def positional_capacity(function: Callable[..., Any]) -> int | None:
 def fit_arguments(function: Callable[..., Any], values: Sequence[Any], leading: int = 1) -> list[Any]:
     """Cut or pad ``values`` with None to the positional parameters after the first ``leading``.
 
-    This is how Taipy calls status functions: ``f(state, status)`` never sees the result,
+    This is how Taipy calls status functions: ``f(state, status)`` never gets the result,
     and ``f(state, status, a, b, result)`` gets every value.
     """
     capacity = positional_capacity(function)

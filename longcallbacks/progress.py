@@ -88,8 +88,9 @@ def cancel_long_callback(state: State | HttpRequest, record_id: str | uuid.UUID)
     """Cancel a long callback of this state; return False if it had already ended.
 
     The status function gets False at once and ``on_exception`` is not called. A queued run
-    never starts; a running one is asked to stop (``is_cancelled()``, ``set_progress``) and
-    its process is terminated after CANCEL_GRACE seconds on pools that support it.
+    never starts. A running one is asked to stop through ``is_cancelled()`` and
+    ``set_progress``, and its process is terminated after CANCEL_GRACE seconds on pools that
+    support it.
     Raises LookupError when the state has no long callback with that id.
     """
     target = as_state(state)
@@ -99,7 +100,7 @@ def cancel_long_callback(state: State | HttpRequest, record_id: str | uuid.UUID)
         raise LookupError(f"{record_id!r} is not a long callback id.") from None
     record = LongCallback.objects.filter(pk=key, state_id=target._state_id).only("id", "status", "task_id").first()
     if record is None:
-        # The same answer whether the id does not exist or belongs to another state.
+        # The same error whether the id does not exist or belongs to another state.
         raise LookupError(f"This state has no long callback with id {record_id}.")
     if record.is_final:
         return False
