@@ -17,12 +17,14 @@ from django.db import transaction
 from longcallbacks import (
     State,
     action,
+    current_long_callback,
     get_state_id,
     invoke_callback,
     invoke_long_callback,
     notify,
     set_progress,
 )
+from longcallbacks.models import LongCallback
 
 from .charts import pi_chart_svg
 from .pi import approximate_pi_points, error_digits
@@ -216,6 +218,11 @@ def pi_status(state: State, status: bool | int, iterations: int, result: dict[st
         state.pi_elapsed = f"{status} s elapsed"
         return
     if not status or result is None:
+        record = current_long_callback()
+        if record is not None and record.status == LongCallback.Status.CANCELLED:
+            state.pi_elapsed = "Cancelled"
+            notify(state, "info", "Task cancelled.")
+            return
         state.pi_elapsed = "Failed"
         notify(state, "error", "Task failed.")
         return

@@ -35,6 +35,7 @@ _EXPORTS = {
     "set_progress": "progress",
     "is_cancelled": "progress",
     "cancel_long_callback": "progress",
+    "current_long_callback": "lifecycle",
     "action": "actions",
 }
 
@@ -62,6 +63,7 @@ __all__ = [
     "set_progress",
     "is_cancelled",
     "cancel_long_callback",
+    "current_long_callback",
     "action",
 ]
 
@@ -81,6 +83,7 @@ if TYPE_CHECKING:
     )
     from .execution import broadcast_callback, invoke_callback
     from .invoke import LongCallbackHandle, invoke_long_callback
+    from .lifecycle import current_long_callback
     from .notifications import close_notification, notify
     from .progress import cancel_long_callback, is_cancelled, set_progress
     from .state import State, get_state, get_state_id

@@ -6,6 +6,7 @@ status is delivered once even when two processes report an outcome for the same 
 
 from __future__ import annotations
 
+import threading
 import traceback as traceback_module
 import uuid
 from typing import Any
@@ -185,18 +186,35 @@ def deliver_periodic(record_id: str | uuid.UUID, count: int) -> bool:
     return True
 
 
+_reporting = threading.local()
+
+
+def current_long_callback() -> LongCallback | None:
+    """Return the record whose status is being reported, inside a status function; else None.
+
+    Taipy's status argument is False for a failure and a cancellation alike. The record's
+    ``status`` (``failed``, ``cancelled``, ``lost``) and ``error_message`` tell them apart.
+    """
+    record: LongCallback | None = getattr(_reporting, "record", None)
+    return record
+
+
 def _call_status_function(state: State, record: LongCallback, values: list[Any]) -> None:
     try:
         status_function = resolve_function(record.status_function, "status function")
     except RejectedFunction as exc:
         logger.error("Long callback %s: %s", record.id, exc)
         return
-    run_user_callback(
-        state,
-        status_function,
-        fit_arguments(status_function, values),
-        function_name=function_name(record.status_function),
-    )
+    _reporting.record = record
+    try:
+        run_user_callback(
+            state,
+            status_function,
+            fit_arguments(status_function, values),
+            function_name=function_name(record.status_function),
+        )
+    finally:
+        _reporting.record = None
     events.status_delivered.send(
         sender=LongCallback,
         record_id=record.id,

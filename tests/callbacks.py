@@ -160,6 +160,14 @@ def record_status_timed(state: State, status: Any, result: Any) -> None:
         time.sleep(0.2)
 
 
+def record_outcome(state: State, status: Any) -> None:
+    from longcallbacks import current_long_callback
+
+    record = current_long_callback()
+    assert record is not None
+    state.events = [*state.events, ["outcome", status, record.status, record.error_message]]
+
+
 def failing_status(state: State, status: Any, result: Any) -> None:
     state.events = [*state.events, ["failing-status", status]]
     raise RuntimeError(f"status function broke on {status!r}")

@@ -128,3 +128,16 @@ def test_plugin_worker_fixture(pytester: pytest.Pytester, monkeypatch: pytest.Mo
         "asyncio_default_fixture_loop_scope=function",
     )
     result.assert_outcomes(passed=1)
+
+
+def test_status_function_sees_its_record(lc_sync: Recorder, lc_state: State) -> None:
+    from longcallbacks import current_long_callback
+
+    assert current_long_callback() is None
+    invoke_long_callback(lc_state, callbacks.fail, ["boom"], callbacks.record_outcome)
+    invoke_long_callback(lc_state, callbacks.add, [1, 2], callbacks.record_outcome)
+    assert State(get_state_id(lc_state)).events == [
+        ["outcome", False, "failed", "boom"],
+        ["outcome", True, "succeeded", ""],
+    ]
+    assert current_long_callback() is None
