@@ -103,7 +103,11 @@ def invoke_long_callback(
             user_id = target._user_id
             if user_id is None:
                 user_id = StoredState.objects.filter(pk=target._state_id).values_list("user_id", flat=True).first()
+            # The record id is also the Celery task id, so it is known before the one insert.
+            record_id = uuid.uuid4()
             record = LongCallback.objects.create(
+                id=record_id,
+                task_id=str(record_id),
                 state_id=target._state_id,
                 user_id=user_id,
                 function=path,
@@ -112,8 +116,6 @@ def invoke_long_callback(
                 status_args=status_args,
                 period=period,
             )
-            record.task_id = str(record.id)
-            record.save(update_fields=["task_id"])
             publish_record(record)
             message = [str(record.id), path, args, status_path, status_args, period]
             if synchronous_runner is None:

@@ -25,18 +25,31 @@ logger = get_logger("worker")
 TASK_NAME = "longcallbacks.run_long_callback"
 
 
-class PeriodicStatus(threading.Thread):
+class RecordThread(threading.Thread):
+    """A daemon thread that works for one running record until ``stop()``."""
+
+    def __init__(self, kind: str, record_id: str) -> None:
+        super().__init__(name=f"longcallbacks-{kind}-{record_id}", daemon=True)
+        self.record_id = record_id
+        self._stop_event = threading.Event()
+
+    def stop(self) -> None:
+        """Stop and wait for the work in progress, so none of it follows the caller's next step."""
+        self._stop_event.set()
+        if self.is_alive():
+            self.join()
+
+
+class PeriodicStatus(RecordThread):
     """Calls the status function with 0 at once, then n at ``start + n * period``.
 
     Ticks are scheduled from the start time, so a slow status function does not make the
-    period drift; ticks it overran are skipped rather than sent late in a burst.
+    period drift. Ticks it overran are skipped rather than sent late in a burst.
     """
 
     def __init__(self, record_id: str, period_ms: int) -> None:
-        super().__init__(name=f"longcallbacks-period-{record_id}", daemon=True)
-        self.record_id = record_id
+        super().__init__("period", record_id)
         self.period = period_ms / 1000
-        self._stop_event = threading.Event()
 
     def run(self) -> None:
         start = time.monotonic()
@@ -63,14 +76,8 @@ class PeriodicStatus(threading.Thread):
             # This thread opened its own database connections; they would leak otherwise.
             connections.close_all()
 
-    def stop(self) -> None:
-        """Stop ticking and wait for a status call in progress, so none can follow the final one."""
-        self._stop_event.set()
-        if self.is_alive():
-            self.join()
 
-
-class Heartbeat(threading.Thread):
+class Heartbeat(RecordThread):
     """Writes ``heartbeat_at`` of a running record every HEARTBEAT_INTERVAL seconds.
 
     The checker declares a run lost when its heartbeat is older than LOST_AFTER, which is
@@ -78,10 +85,8 @@ class Heartbeat(threading.Thread):
     """
 
     def __init__(self, record_id: str, interval: float) -> None:
-        super().__init__(name=f"longcallbacks-heartbeat-{record_id}", daemon=True)
-        self.record_id = record_id
+        super().__init__("heartbeat", record_id)
         self.interval = interval
-        self._stop_event = threading.Event()
 
     def run(self) -> None:
         try:
@@ -103,11 +108,6 @@ class Heartbeat(threading.Thread):
                     )
         finally:
             connections.close_all()
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        if self.is_alive():
-            self.join()
 
 
 @shared_task(name=TASK_NAME, bind=True)
@@ -161,6 +161,7 @@ def run_long_callback(
         result = function(*args)
     finally:
         if ticker is not None:
+            # Waits for a status call in progress, so no periodic status follows the final one.
             ticker.stop()
         heartbeat.stop()
 
