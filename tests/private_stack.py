@@ -7,7 +7,6 @@ starts a redis-server of its own on a free loopback port and stops it by pid.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
@@ -20,12 +19,7 @@ from typing import Any
 from django.conf import settings
 
 from tests.conftest import ROOT, WorkerProcess, worker_environment
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.live import free_port
 
 
 class RedisServer:
@@ -126,11 +120,3 @@ class PrivateStack:
 
 def worker_logs(stack: PrivateStack) -> str:
     return "\n".join(worker.log_text() for worker in stack.workers)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

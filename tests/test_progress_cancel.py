@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from typing import Any
 
@@ -27,30 +26,9 @@ from longcallbacks.layer import group_name
 from longcallbacks.models import LongCallback, StoredState
 from tests import callbacks
 from tests.conftest import WorkerProcess
-from tests.helpers import eventually
+from tests.helpers import eventually, fresh, process_exists, running_pid, status_events
 
 Status = LongCallback.Status
-
-
-def fresh(state: State) -> State:
-    return State(get_state_id(state))
-
-
-def status_events(state: State) -> list[list[object]]:
-    return [event for event in fresh(state).events if event[0] == "status"]
-
-
-def running_pid(state: State) -> int:
-    message = eventually(lambda: fresh(state).message if fresh(state).message.startswith("pid ") else "")
-    return int(message.split()[1])
-
-
-def process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_set_progress_outside_long_callback() -> None:
@@ -104,7 +82,7 @@ def test_progress_is_throttled_and_pushed(state: State) -> None:
         while True:
             try:
                 message = await asyncio.wait_for(layer.receive(channel), timeout=1)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return updates
             if message["type"] == "long_callback.update":
                 updates.append(message["long_callback"])

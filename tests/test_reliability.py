@@ -20,7 +20,7 @@ from longcallbacks.checker import check_long_callbacks
 from longcallbacks.models import LongCallback, Notification, StoredState
 from tests import callbacks
 from tests.conftest import ROOT, WorkerProcess, worker_environment
-from tests.helpers import eventually
+from tests.helpers import eventually, fresh, running_pid, status_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -30,19 +30,6 @@ Status = LongCallback.Status
 @pytest.fixture
 def state(celery_worker: WorkerProcess) -> State:
     return State(StoredState.objects.create().id)
-
-
-def fresh(state: State) -> State:
-    return State(get_state_id(state))
-
-
-def status_events(state: State) -> list[list[object]]:
-    return [event for event in fresh(state).events if event[0] == "status"]
-
-
-def running_pid(state: State) -> int:
-    message = eventually(lambda: fresh(state).message if fresh(state).message.startswith("pid ") else "")
-    return int(message.split()[1])
 
 
 def interrupted_notices(state: State) -> list[str]:

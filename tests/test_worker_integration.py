@@ -20,7 +20,7 @@ from longcallbacks.models import LongCallback, StoredState
 from longcallbacks.tasks import TASK_NAME
 from tests import callbacks
 from tests.conftest import WorkerProcess
-from tests.helpers import eventually
+from tests.helpers import eventually, fresh
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -30,10 +30,6 @@ Status = LongCallback.Status
 @pytest.fixture
 def state(celery_worker: WorkerProcess) -> State:
     return State(StoredState.objects.create().id)
-
-
-def fresh(state: State) -> State:
-    return State(get_state_id(state))
 
 
 def test_fire_and_forget(state: State) -> None:
