@@ -19,7 +19,7 @@ SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 
 
 class ReadableFile(Protocol):
-    """What the analysis needs of a file: binary reads and a close."""
+    """File interface the analysis needs: binary reads and a close."""
 
     def read(self, size: int = -1, /) -> bytes: ...
 

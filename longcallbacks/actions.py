@@ -167,7 +167,7 @@ def payload_from_querydict(data: Any) -> dict[str, str | list[str]]:
 
 @dataclass(frozen=True)
 class ActionOutcome:
-    """How an action run ended; ``error_code`` is one of the socket protocol's error codes."""
+    """Outcome of an action run. ``error_code`` is one of the socket protocol's error codes."""
 
     ok: bool
     error_code: str = ""
@@ -212,7 +212,7 @@ def run_action(state: State, name: str, payload: object) -> ActionOutcome:
 def tag_started_run(sender: type[LongCallback], instance: LongCallback, **kwargs: Any) -> None:
     """Store the running action's name on a new long callback record.
 
-    ``invoke_long_callback`` knows nothing of actions, so the tag is added as the record is
+    ``invoke_long_callback`` does not depend on actions, so the tag is added as the record is
     first saved. Runs started outside an action, or by threads an action starts, stay untagged.
     """
     if instance._state.adding and instance.action is None:

@@ -38,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "LOST_AFTER": 30,
     # Seconds between runs of the checker task that Celery beat schedules.
     "CHECK_INTERVAL": 2,
-    # Seconds a long callback may stay queued before the user is told it waits for a worker.
+    # Seconds a long callback may stay queued before the user is notified that it waits for a worker.
     "WAITING_NOTICE_AFTER": 30,
     # Seconds a long callback may stay queued before it fails as expired.
     "QUEUE_EXPIRY": 60 * 60,

@@ -334,7 +334,7 @@ class LongCallbacksConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # ch
         await self.send_frame(frame)
 
     async def reject_frame(self, code: str, message: str, request_id: Any = None) -> None:
-        """Answer bad input with an error frame and a rate-limited log line; the socket stays open."""
+        """Reject bad input with an error frame and a rate-limited log line; the socket stays open."""
         self._log_error(code, "%s", message)
         await self.send_error(code, message, request_id)
 

@@ -34,7 +34,7 @@ synchronous_runner: Callable[[uuid.UUID, list[Any]], None] | None = None
 
 @dataclass(frozen=True)
 class LongCallbackHandle:
-    """What ``invoke_long_callback`` returns: the record id, which is also the Celery task id."""
+    """Handle returned by ``invoke_long_callback``: the record id, which is also the Celery task id."""
 
     id: uuid.UUID
     state_id: str

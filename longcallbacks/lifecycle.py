@@ -29,7 +29,7 @@ Status = LongCallback.Status
 
 
 def record_payload(record: LongCallback) -> dict[str, Any]:
-    """Return what tabs are told about a run: no arguments and no result, which may be private."""
+    """Return the run fields sent to tabs: no arguments and no result, which may be private."""
     return {
         "id": str(record.id),
         "function": record.function,

@@ -111,10 +111,10 @@ class LongCallback(models.Model):
     # restarts without persistence loses queued messages; the checker sends them again.
     published_at = models.DateTimeField(null=True, blank=True)
     publish_count = models.PositiveSmallIntegerField(default=0)
-    # When the user was told that the run is still waiting for a worker.
+    # When the user was notified that the run is still waiting for a worker.
     waiting_notified_at = models.DateTimeField(null=True, blank=True)
-    # An outcome reported after the record was already final (a worker declared lost that
-    # finished later); kept for the admin, never delivered to the status function.
+    # An outcome reported after the record was already final, such as a worker declared lost
+    # that finished later. It is kept for the admin and never delivered to the status function.
     late_outcome = models.JSONField(null=True, blank=True)
 
     class Meta:

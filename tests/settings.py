@@ -134,7 +134,7 @@ LONGCALLBACKS: dict[str, object] = {
     "HEARTBEAT_INTERVAL": 0.5,
     "LOST_AFTER": 3,
     "CHECK_INTERVAL": 0.5,
-    # Below the Redis broker's visibility timeout (3600 s), which check W009 asks for.
+    # Below the Redis broker's visibility timeout (3600 s), as check W009 requires.
     "TIME_LIMIT": 600,
 }
 

@@ -703,7 +703,7 @@ async def test_cancel_other_states_run_rejected() -> None:
         "message": "This page's state has no long callback with that id.",
         "id": "c1",
     }
-    # The same answer, so a socket cannot tell another state's id from an unknown one.
+    # The same error, so a socket cannot tell another state's id from an unknown one.
     assert {**unknown, "id": "c1"} == cross_state
     assert {**not_an_id, "id": "c1"} == cross_state
     assert await run_status(other_run.id) == "queued"

@@ -62,7 +62,8 @@ def test_run_list_shows_progress_and_escapes_message() -> None:
     assert 'data-lc-run-status="running"' in html
     assert "count_with_progress" in html
     assert 'style="width: 12.5%"' in html
-    assert 'aria-valuenow="25"' in html and 'aria-valuemax="200"' in html
+    assert 'aria-valuenow="25"' in html
+    assert 'aria-valuemax="200"' in html
     assert "&lt;b&gt;rows&lt;/b&gt; &amp; more" in html
     assert "<b>rows</b>" not in html
     assert "Elapsed 1:05" in html

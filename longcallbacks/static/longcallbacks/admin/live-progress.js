@@ -15,9 +15,15 @@
     var label = bar.querySelector(".lc-progress-label");
     var current = data.progress_current;
     var total = data.progress_total;
-    var percent = current !== null && total ? Math.floor((100 * current) / total) : data.status === "succeeded" ? 100 : 0;
+    var percent = data.status === "succeeded" ? 100 : 0;
+    if (current !== null && total) {
+      percent = Math.floor((100 * current) / total);
+    }
     fill.style.width = percent + "%";
-    var amount = current === null ? "" : total ? percent + "%" : current.toLocaleString("en-US");
+    var amount = "";
+    if (current !== null) {
+      amount = total ? percent + "%" : current.toLocaleString("en-US");
+    }
     label.textContent = amount + " " + (data.progress_message || "");
     if (current !== null) {
       bar.title = total ? current.toLocaleString("en-US") + " of " + total.toLocaleString("en-US") : amount;
